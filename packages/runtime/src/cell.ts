@@ -1,0 +1,115 @@
+import type { ActorContext, AskOptions, Behavior, SendOptions, Signal, StopReason } from './behavior.js';
+import type { ActorHost } from './host.js';
+import { Deque } from './mailbox.js';
+import type { HostActorStatus, MessageEnvelope, StartSpec } from './protocol.js';
+import { makeRef, type ActorRef } from './ref.js';
+import type { ChildSpec, OverflowPolicy } from './spec.js';
+import type { TimerHandle } from './clock.js';
+
+/** A `send` waiting for mailbox capacity under the backpressure policy. */
+export interface Waiter {
+  readonly env: MessageEnvelope;
+  timer: TimerHandle | null;
+  done: boolean;
+}
+
+/**
+ * One actor as its host holds it: behavior, state, mailbox and counters. Plain fields, no closures
+ * per actor beyond the context, so 100 k idle actors stay small.
+ */
+export class ActorCell {
+  readonly id: string;
+  readonly path: string;
+  readonly ref: ActorRef;
+  spec: StartSpec;
+  behavior: Behavior | null = null;
+  state: unknown = undefined;
+  status: HostActorStatus = 'starting';
+  /** Bumped at every (re)start so a late result from an abandoned handler is ignored. */
+  incarnation = 0;
+  mailbox: Deque<MessageEnvelope> | null = null;
+  signals: Deque<Signal> | null = null;
+  waiters: Deque<Waiter> | null = null;
+  processed = 0;
+  busy = false;
+  scheduled = false;
+  /** preRestart already ran for the current halt. */
+  preRestartDone = false;
+  /** The error that halted the actor, handed to preRestart. */
+  haltError: Error | null = null;
+  stopRequested: { reason: StopReason; self: boolean } | null = null;
+  haltRequested = false;
+  current: MessageEnvelope | null = null;
+  #ctx: CellContext | null = null;
+
+  constructor(
+    readonly host: ActorHost,
+    spec: StartSpec,
+  ) {
+    this.id = spec.id;
+    this.path = spec.path;
+    this.spec = spec;
+    this.ref = makeRef(spec.id, spec.path, host.thread);
+  }
+
+  get capacity(): number {
+    return this.spec.capacity;
+  }
+
+  get overflow(): OverflowPolicy {
+    return this.spec.overflow;
+  }
+
+  get depth(): number {
+    return this.mailbox === null ? 0 : this.mailbox.size;
+  }
+
+  get ctx(): CellContext {
+    return (this.#ctx ??= new CellContext(this));
+  }
+}
+
+/** The {@link ActorContext} handed to an actor's handlers. */
+export class CellContext implements ActorContext {
+  constructor(readonly cell: ActorCell) {}
+
+  get self(): ActorRef {
+    return this.cell.ref;
+  }
+
+  get thread(): number {
+    return this.cell.host.thread;
+  }
+
+  get sender(): ActorRef | null {
+    return this.cell.current?.from ?? null;
+  }
+
+  tell<T>(target: ActorRef<T, unknown>, message: T): void {
+    this.cell.host.tell(target, message, this.cell.ref);
+  }
+
+  ask<T, R>(target: ActorRef<T, R>, message: T, options?: AskOptions): Promise<R> {
+    return this.cell.host.ask(target, message, options, this.cell.ref);
+  }
+
+  send<T>(target: ActorRef<T, unknown>, message: T, options?: SendOptions): Promise<void> {
+    return this.cell.host.send(target, message, options, this.cell.ref);
+  }
+
+  stop(): void {
+    this.cell.host.stopSelf(this.cell);
+  }
+
+  watch(target: ActorRef): void {
+    this.cell.host.watch(this.cell, target, true);
+  }
+
+  unwatch(target: ActorRef): void {
+    this.cell.host.watch(this.cell, target, false);
+  }
+
+  startChild<T, R>(supervisorRef: ActorRef, spec: ChildSpec<T, R>): Promise<ActorRef<T, R>> {
+    return this.cell.host.startChild(supervisorRef, spec, this.cell.ref);
+  }
+}

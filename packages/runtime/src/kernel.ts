@@ -1,0 +1,521 @@
+import type { StopReason, Terminated } from './behavior.js';
+import type { Clock } from './clock.js';
+import {
+  ActorNotFoundError,
+  EscalatedError,
+  InvalidArgumentError,
+  NameTakenError,
+  ShutdownTimeoutError,
+  SpawnFailedError,
+  SystemStoppedError,
+  ThreadCrashedError,
+  deserializeError,
+  serializeError,
+  type SerializedError,
+} from './errors.js';
+import type { EventBus } from './events.js';
+import type { ActorHost } from './host.js';
+import type { IdGenerator } from './ids.js';
+import type { Envelope, StartSpec } from './protocol.js';
+import { makeRef, type ActorRef } from './ref.js';
+import { Entry, EntryIndex } from './registry.js';
+import type { Placement, WireChild, WireSupervisor } from './spec.js';
+import { SupervisorPolicy } from './supervision.js';
+import { SUPERVISOR_EXPORT, SUPERVISOR_MODULE } from './supervisor-behavior.js';
+import type { ThreadPool } from './thread-pool.js';
+
+/** Why a child left: it failed (with an incident id for intensity counting) or stopped. */
+type Exit =
+  | { readonly kind: 'failed'; readonly error: SerializedError; readonly incident: string }
+  | { readonly kind: 'stopped'; readonly reason: StopReason };
+
+/** What a notice-waiting command resolves to: null on success, else the error. */
+type Outcome = Error | null;
+
+/**
+ * The main thread's authority over lifecycle: the registry, placement, supervision decisions
+ * (carried out by hosts), DeathWatch, thread-crash recovery and ordered shutdown.
+ */
+export class Kernel {
+  readonly index = new EntryIndex();
+  readonly #host: ActorHost;
+  readonly #bus: EventBus;
+  readonly #clock: Clock;
+  readonly #ids: IdGenerator;
+  #pool: ThreadPool | null = null;
+  #root!: Entry;
+  #stopping = false;
+  #seq = 0;
+  #crashes = 0;
+  readonly #childNames = new Map<Entry, Map<string, Entry>>();
+  readonly #external = new Map<string, ((t: Terminated) => void)[]>();
+  readonly #onSystemFailure: (error: Error) => void;
+
+  constructor(host: ActorHost, bus: EventBus, clock: Clock, ids: IdGenerator, onSystemFailure: (error: Error) => void) {
+    this.#host = host;
+    this.#bus = bus;
+    this.#clock = clock;
+    this.#ids = ids;
+    this.#onSystemFailure = onSystemFailure;
+    host.setNoticeSink((env) => this.#onNotice(env));
+  }
+
+  /** Starts the root guardian (path `/`), which supervises every top-level actor. */
+  async boot(pool: ThreadPool | null, guardian: WireSupervisor): Promise<void> {
+    this.#pool = pool;
+    const wire: WireChild = {
+      name: '',
+      behavior: guardian,
+      props: undefined,
+      placement: 'main',
+      capacity: Number.MAX_SAFE_INTEGER,
+      overflow: 'reject',
+      tags: [],
+      restart: 'permanent',
+      shutdownTimeoutMs: Number.POSITIVE_INFINITY,
+    };
+    this.#root = new Entry(makeRef(this.#ids.next(), '/', 0), wire, null);
+    this.index.add(this.#root);
+    await this.#startEntry(this.#root);
+  }
+
+  /** The root guardian's ref. */
+  get root(): ActorRef {
+    return this.#root.ref;
+  }
+
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  // ---- placement and start ----------------------------------------------------------------
+
+  #place(placement: Placement): number {
+    const size = this.#pool?.size ?? 0;
+    if (placement === 'main' || size === 0) return 0;
+    if (placement === 'least-loaded') {
+      let best = 1;
+      let bestLoad = Number.POSITIVE_INFINITY;
+      for (let t = 1; t <= size; t++) {
+        // Prefer live threads; a thread being replaced still takes work, after a penalty.
+        const load = this.index.load(t) + (this.#pool!.isUp(t) ? 0 : 1e9);
+        if (load < bestLoad) {
+          best = t;
+          bestLoad = load;
+        }
+      }
+      return best;
+    }
+    if (placement.thread > size) throw new InvalidArgumentError('placement.thread', `must be within 0..${size}`);
+    return placement.thread;
+  }
+
+  /** Starts a new child under `sup` (OTP start_child). Registration is synchronous, so order holds. */
+  startChild(supRef: ActorRef | Entry, wire: WireChild): Promise<ActorRef> {
+    if (this.#stopping) return Promise.reject(new SystemStoppedError());
+    const sup = supRef instanceof Entry ? supRef : this.index.byId.get(supRef.id);
+    if (sup === undefined || !sup.isSupervisor || sup.children === null) {
+      return Promise.reject(new InvalidArgumentError('supervisor', 'is not a running supervisor'));
+    }
+    const name = wire.name === '' ? '' : wire.name;
+    let names = this.#childNames.get(sup);
+    if (names === undefined) this.#childNames.set(sup, (names = new Map()));
+    const id = this.#ids.next();
+    const finalName = name === '' ? id : name;
+    const path = sup.ref.path === '/' ? `/${finalName}` : `${sup.ref.path}/${finalName}`;
+    if (names.has(finalName)) return Promise.reject(new NameTakenError(path));
+    let thread: number;
+    try {
+      thread = wire.behavior.kind === 'apiary.supervisor' ? 0 : this.#place(wire.placement);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const entry = new Entry(makeRef(id, path, thread), { ...wire, name: finalName }, sup);
+    this.index.add(entry);
+    sup.children.push(entry);
+    names.set(finalName, entry);
+    return this.#startEntry(entry).then(
+      () => {
+        this.#bus.publish({ type: 'actor-spawned', time: Date.now(), ref: entry.ref, parent: sup.ref.path });
+        return entry.ref;
+      },
+      (error: unknown) => {
+        this.#forget(entry);
+        if (thread === 0 || this.#pool?.isUp(thread) === true) this.#host.route(thread, { t: 'kill', id });
+        throw error instanceof SpawnFailedError ? error : new SpawnFailedError(path, error);
+      },
+    );
+  }
+
+  async #startEntry(entry: Entry): Promise<void> {
+    const wire = entry.wire;
+    if (wire.behavior.kind === 'apiary.supervisor') {
+      const spec = wire.behavior;
+      const outcome = await this.#command(entry, { t: 'start', spec: this.#startSpec(entry) }, 'started');
+      if (outcome !== null) throw outcome;
+      entry.policy = new SupervisorPolicy(spec, this.#clock);
+      entry.children = [];
+      entry.status = 'running';
+      for (const child of spec.children) {
+        try {
+          await this.startChild(entry, child);
+        } catch (error) {
+          // OTP: a supervisor whose init cannot start a child fails to start; undo what started.
+          for (const started of [...entry.children].reverse()) await this.#stopEntry(started, 'shutdown', false);
+          throw error;
+        }
+      }
+      return;
+    }
+    await this.#pool?.whenUp(entry.thread);
+    const outcome = await this.#command(entry, { t: 'start', spec: this.#startSpec(entry) }, 'started');
+    if (outcome !== null) throw outcome;
+    entry.status = 'running';
+    entry.needsFullStart = false;
+  }
+
+  #startSpec(entry: Entry): StartSpec {
+    const b = entry.wire.behavior;
+    return {
+      id: entry.id,
+      path: entry.ref.path,
+      module: b.kind === 'apiary.supervisor' ? SUPERVISOR_MODULE : b.module,
+      exportName: b.kind === 'apiary.supervisor' ? SUPERVISOR_EXPORT : b.exportName,
+      props: b.kind === 'apiary.supervisor' ? { id: entry.id } : entry.wire.props,
+      capacity: entry.wire.capacity,
+      overflow: entry.wire.overflow,
+    };
+  }
+
+  /** Sends a command to the entry's host and waits for the matching notice. */
+  #command(entry: Entry, env: Envelope, notice: 'started' | 'halted' | 'stopped'): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
+      const resolver = { resolve: () => resolve(null), reject: (error: Error) => resolve(error) };
+      if (notice === 'started') entry.onStarted = resolver;
+      else if (notice === 'halted') entry.onHalted = resolver;
+      else entry.onStopped = resolver;
+      this.#host.route(entry.thread, env);
+    });
+  }
+
+  // ---- notices from hosts -----------------------------------------------------------------
+
+  #onNotice(env: Envelope): void {
+    switch (env.t) {
+      case 'ev':
+        this.#bus.publish(env.ev);
+        return;
+      case 'watch':
+        this.watch(env.watcher, env.target, env.on);
+        return;
+      case 'started': {
+        const entry = this.index.byId.get(env.id);
+        const waiter = entry?.onStarted;
+        if (entry === undefined || waiter == null) return;
+        entry.onStarted = null;
+        if (env.e === undefined) waiter.resolve();
+        else waiter.reject(deserializeError(env.e));
+        return;
+      }
+      case 'halted': {
+        const entry = this.index.byId.get(env.id);
+        const waiter = entry?.onHalted;
+        if (entry !== undefined && waiter != null) {
+          entry.onHalted = null;
+          waiter.resolve();
+        }
+        return;
+      }
+      case 'failed': {
+        const entry = this.index.byId.get(env.id);
+        if (entry === undefined) return;
+        entry.status = 'failed';
+        entry.lastError = env.e;
+        this.#bus.publish({ type: 'actor-failed', time: Date.now(), ref: entry.ref, error: env.e });
+        if (!entry.terminating) this.#exit(entry, { kind: 'failed', error: env.e, incident: `fail:${++this.#seq}` });
+        return;
+      }
+      case 'stopped': {
+        const entry = this.index.byId.get(env.id);
+        if (entry === undefined) return;
+        const waiter = entry.onStopped;
+        if (waiter !== null) {
+          entry.onStopped = null;
+          waiter.resolve();
+          return;
+        }
+        // Unrequested: the actor stopped itself. Its supervisor decides, by restart type.
+        entry.needsFullStart = true;
+        entry.status = 'stopped';
+        if (!entry.terminating) this.#exit(entry, { kind: 'stopped', reason: env.reason });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  // ---- supervision ------------------------------------------------------------------------
+
+  /** Queues an exit on the supervisor's chain, so its decisions happen one at a time. */
+  #exit(child: Entry, exit: Exit): void {
+    const sup = child.parent;
+    if (sup === null) {
+      if (exit.kind === 'failed') this.#failSystem(deserializeError(exit.error));
+      return;
+    }
+    sup.chain = sup.chain.then(() => this.#handleExit(sup, child, exit)).catch((error: unknown) => this.#failSystem(error as Error));
+  }
+
+  async #handleExit(sup: Entry, child: Entry, exit: Exit): Promise<void> {
+    if (this.#stopping || sup.terminating || child.terminating || sup.children === null || !sup.children.includes(child)) return;
+    const abnormal = exit.kind === 'failed';
+    const restart = child.wire.restart === 'permanent' || (child.wire.restart === 'transient' && abnormal);
+    if (!restart) {
+      await this.#stopEntry(child, abnormal ? 'failed' : exit.reason, false);
+      return;
+    }
+    const policy = sup.policy!;
+    const incident = exit.kind === 'failed' ? exit.incident : `stop:${++this.#seq}`;
+    if (!policy.allowRestart(incident)) {
+      await this.#escalate(sup, exit.kind === 'failed' ? exit.error : serializeError(new Error(`child ${child.ref.path} stopped`)));
+      return;
+    }
+    const affected = policy.affected(sup.children, sup.children.indexOf(child));
+    for (const other of [...affected].reverse()) {
+      if (other === child) continue;
+      if (other.wire.restart === 'temporary') await this.#stopEntry(other, 'shutdown', false);
+      else await this.#halt(other, exit);
+    }
+    const delay = policy.nextDelay(child.id);
+    const targets = affected.filter((e) => e.wire.restart !== 'temporary' || e === child);
+    for (const e of targets) e.status = 'restarting';
+    const restartAll = async (): Promise<void> => {
+      for (const e of targets) {
+        if (this.#stopping || sup.terminating || !sup.children!.includes(e)) continue;
+        const outcome = await this.#restartEntry(e, delay);
+        if (outcome !== null) {
+          e.status = 'failed';
+          e.lastError = serializeError(outcome);
+          this.#bus.publish({ type: 'actor-failed', time: Date.now(), ref: e.ref, error: e.lastError });
+          this.#exit(e, { kind: 'failed', error: e.lastError, incident: `fail:${++this.#seq}` });
+        }
+      }
+    };
+    if (delay === 0) {
+      await restartAll();
+    } else {
+      // Backoff waits off the chain, so other children's failures are handled meanwhile.
+      this.#clock.setTimeout(() => {
+        sup.chain = sup.chain.then(restartAll).catch((error: unknown) => this.#failSystem(error as Error));
+      }, delay);
+    }
+  }
+
+  /** Halts a sibling for a one-for-all / rest-for-one restart (preRestart runs; mailbox kept). */
+  async #halt(entry: Entry, exit: Exit): Promise<void> {
+    if (entry.isSupervisor) {
+      for (const c of [...(entry.children ?? [])].reverse()) await this.#stopEntry(c, 'shutdown', true);
+      return;
+    }
+    if (entry.needsFullStart || !this.#isUp(entry.thread)) return;
+    const e = exit.kind === 'failed' ? exit.error : serializeError(new Error('sibling stopped'));
+    await this.#command(entry, { t: 'halt', id: entry.id, e }, 'halted');
+  }
+
+  /** Starts an entry again after a failure; null on success. */
+  async #restartEntry(entry: Entry, delayMs: number): Promise<Outcome> {
+    try {
+      if (entry.isSupervisor) {
+        // A restarted supervisor starts with a fresh intensity window and restarts all its children.
+        entry.policy = new SupervisorPolicy(entry.wire.behavior as WireSupervisor, this.#clock);
+        const outcome = await this.#command(entry, { t: 'restart', id: entry.id, props: { id: entry.id } }, 'started');
+        if (outcome !== null) return outcome;
+        entry.terminating = false;
+        for (const child of entry.children ?? []) {
+          const childOutcome = await this.#restartEntry(child, 0);
+          if (childOutcome !== null) return childOutcome;
+        }
+      } else {
+        await this.#pool?.whenUp(entry.thread);
+        const env: Envelope = entry.needsFullStart
+          ? { t: 'start', spec: this.#startSpec(entry) }
+          : { t: 'restart', id: entry.id, props: entry.wire.props };
+        const outcome = await this.#command(entry, env, 'started');
+        if (outcome !== null) return outcome;
+      }
+    } catch (error) {
+      return error as Error;
+    }
+    entry.needsFullStart = false;
+    entry.status = 'running';
+    entry.restarts++;
+    entry.parent?.policy?.started(entry.id);
+    this.#bus.publish({ type: 'actor-restarted', time: Date.now(), ref: entry.ref, restarts: entry.restarts, delayMs });
+    return null;
+  }
+
+  async #escalate(sup: Entry, cause: SerializedError): Promise<void> {
+    const policy = sup.policy!;
+    const error = new EscalatedError(sup.ref.path, policy.intensity, policy.periodMs, deserializeError(cause));
+    this.#bus.publish({
+      type: 'supervisor-escalated',
+      time: Date.now(),
+      ref: sup.ref,
+      restarts: policy.recentRestarts,
+      periodMs: policy.periodMs,
+      error: serializeError(error),
+    });
+    sup.terminating = true;
+    for (const child of [...sup.children!].reverse()) await this.#stopEntry(child, 'shutdown', true);
+    if (sup.parent === null) {
+      this.#failSystem(error);
+      return;
+    }
+    sup.status = 'failed';
+    sup.lastError = serializeError(error);
+    this.#exit(sup, { kind: 'failed', error: sup.lastError, incident: `escalation:${++this.#seq}` });
+  }
+
+  #failSystem(error: Error): void {
+    if (this.#stopping) return;
+    this.#onSystemFailure(error);
+  }
+
+  // ---- stop -------------------------------------------------------------------------------
+
+  /**
+   * Stops an entry in order: a supervisor's children first, in reverse start order, each within its
+   * shutdown timeout. `keep` leaves it registered (stopped, to be started again by a restart).
+   */
+  async #stopEntry(entry: Entry, reason: StopReason, keep: boolean): Promise<void> {
+    if (!keep) entry.terminating = true;
+    if (entry.status === 'stopped' && keep) return;
+    entry.status = 'stopping';
+    if (entry.children !== null) {
+      for (const child of [...entry.children].reverse()) await this.#stopEntry(child, reason, keep);
+    }
+    if (this.#isUp(entry.thread) && !entry.needsFullStart) {
+      const timeoutMs = entry.wire.shutdownTimeoutMs;
+      let timer: ReturnType<Clock['setTimeout']> | null = null;
+      const stopped = this.#command(entry, { t: 'stop', id: entry.id, reason }, 'stopped');
+      const outcome = Number.isFinite(timeoutMs)
+        ? await Promise.race([
+            stopped,
+            new Promise<Outcome>((resolve) => {
+              timer = this.#clock.setTimeout(() => resolve(new ShutdownTimeoutError(entry.ref.path, timeoutMs)), timeoutMs);
+            }),
+          ])
+        : await stopped;
+      if (timer !== null) this.#clock.clearTimeout(timer);
+      if (outcome instanceof ShutdownTimeoutError) {
+        reason = 'killed';
+        await this.#command(entry, { t: 'kill', id: entry.id }, 'stopped');
+      }
+    }
+    entry.needsFullStart = true;
+    entry.status = 'stopped';
+    if (!keep) this.#retire(entry, reason);
+  }
+
+  /** Removes a stopped entry for good: registry, parent, watchers. */
+  #retire(entry: Entry, reason: StopReason): void {
+    this.#forget(entry);
+    this.#bus.publish({ type: 'actor-stopped', time: Date.now(), ref: entry.ref, reason, error: reason === 'failed' ? entry.lastError : undefined });
+    const signal: Terminated = { type: 'terminated', ref: entry.ref, reason, error: reason === 'failed' ? entry.lastError?.message : undefined };
+    for (const watcher of entry.watchers ?? []) this.#signal(watcher, signal);
+    for (const resolve of this.#external.get(entry.id) ?? []) resolve(signal);
+    this.#external.delete(entry.id);
+  }
+
+  #forget(entry: Entry): void {
+    this.index.remove(entry);
+    const parent = entry.parent;
+    if (parent?.children != null) {
+      const i = parent.children.indexOf(entry);
+      if (i >= 0) parent.children.splice(i, 1);
+      this.#childNames.get(parent)?.delete(entry.wire.name);
+      parent.policy?.forget(entry.id);
+    }
+  }
+
+  /** Stops an actor for good (and, for a supervisor, its subtree), through its parent's chain. */
+  stop(ref: ActorRef, reason: StopReason = 'normal'): Promise<void> {
+    const entry = this.index.byId.get(ref.id);
+    if (entry === undefined) return Promise.reject(new ActorNotFoundError(ref.path));
+    if (entry === this.#root) return Promise.reject(new InvalidArgumentError('ref', 'is the root guardian; use system.stop()'));
+    const sup = entry.parent!;
+    const run = (): Promise<void> => this.#stopEntry(entry, reason, false);
+    const done = sup.chain.then(run, run);
+    sup.chain = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Stops everything in order, root last. */
+  async shutdown(): Promise<void> {
+    this.#stopping = true;
+    await this.#stopEntry(this.#root, 'shutdown', false);
+  }
+
+  #isUp(thread: number): boolean {
+    return this.#pool === null || this.#pool.isUp(thread);
+  }
+
+  // ---- DeathWatch -------------------------------------------------------------------------
+
+  /** Registers (or cancels) `watcher` watching `targetId`. */
+  watch(watcherId: string, targetId: string, on: boolean): void {
+    const target = this.index.byId.get(targetId);
+    if (target === undefined) {
+      if (on) this.#signal(watcherId, { type: 'terminated', ref: makeRef(targetId, `#${targetId}`, -1), reason: 'not-found' });
+      return;
+    }
+    if (on) (target.watchers ??= new Set()).add(watcherId);
+    else target.watchers?.delete(watcherId);
+  }
+
+  /** Resolves when `ref` stops for good (immediately with `not-found` if it is unknown). */
+  whenTerminated(ref: ActorRef): Promise<Terminated> {
+    if (!this.index.byId.has(ref.id)) return Promise.resolve({ type: 'terminated', ref, reason: 'not-found' });
+    return new Promise((resolve) => {
+      const list = this.#external.get(ref.id) ?? [];
+      list.push(resolve);
+      this.#external.set(ref.id, list);
+    });
+  }
+
+  #signal(watcherId: string, sig: Terminated): void {
+    const watcher = this.index.byId.get(watcherId);
+    if (watcher !== undefined && this.#isUp(watcher.thread)) this.#host.route(watcher.thread, { t: 'sig', to: watcherId, sig });
+  }
+
+  // ---- thread crashes ---------------------------------------------------------------------
+
+  /** A worker thread died: every actor on it failed with one shared incident. */
+  threadCrashed(thread: number, error: ThreadCrashedError): number {
+    const incident = `thread:${thread}:${++this.#crashes}`;
+    const serialized = serializeError(error);
+    const victims = this.index.onThread(thread);
+    for (const entry of victims) {
+      entry.needsFullStart = true;
+      for (const key of ['onStarted', 'onHalted', 'onStopped'] as const) {
+        const waiter = entry[key];
+        entry[key] = null;
+        if (waiter === null) continue;
+        if (key === 'onStarted') waiter.reject(error);
+        else waiter.resolve();
+      }
+      if (entry.terminating) continue;
+      entry.status = 'failed';
+      entry.lastError = serialized;
+      this.#bus.publish({ type: 'actor-failed', time: Date.now(), ref: entry.ref, error: serialized });
+      this.#exit(entry, { kind: 'failed', error: serialized, incident });
+    }
+    return victims.length;
+  }
+
+  /** Reservations the replacement thread gets first, so mail buffered for its actors waits for them. */
+  preamble(thread: number): Envelope[] {
+    return this.index.onThread(thread).filter((e) => !e.terminating).map((e) => ({ t: 'reserve', spec: this.#startSpec(e) }) as const);
+  }
+}

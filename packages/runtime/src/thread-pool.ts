@@ -1,0 +1,255 @@
+import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import type { Clock } from './clock.js';
+import { ThreadCrashedError, serializeError } from './errors.js';
+import type { ActorHost } from './host.js';
+import { comlinkEndpoint } from './comlink-endpoint.js';
+import type { Envelope, HostControl, HostWorkerData } from './protocol.js';
+import { MessagePortTransport } from './transport.js';
+
+/** Settings of the worker-thread pool. */
+export interface ThreadPoolOptions {
+  readonly threads: number;
+  readonly resourceLimits: ResourceLimits | undefined;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly maxBatch: number;
+  /** Register tsx in workers (running from TypeScript sources). */
+  readonly tsx: boolean;
+}
+
+/** What the pool reports to the kernel. */
+export interface ThreadPoolEvents {
+  /** A thread died; everything it hosted is gone. Returns nothing; replacement starts at once. */
+  crashed(thread: number, error: ThreadCrashedError): void;
+  /** Envelopes the replacement for `thread` must receive before anything else (actor reservations). */
+  preamble(thread: number): Envelope[];
+  /** A thread is up and linked (first start or replacement). */
+  ready(thread: number, replaced: boolean, downtimeMs: number): void;
+}
+
+interface Slot {
+  worker: Worker | null;
+  control: Comlink.Remote<HostControl> | null;
+  controlPort: MessagePort | null;
+  up: boolean;
+  ready: Promise<void>;
+  markReady: () => void;
+  crashReason: string | null;
+  downSince: number;
+  generation: number;
+  missed: boolean;
+}
+
+const ENTRY_EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+/**
+ * The worker threads of one actor system: starts them, links every pair with a MessageChannel (a
+ * full mesh, so actor-to-actor traffic never detours through the main thread), watches them with
+ * heartbeats and replaces any that dies, keeping its index so ActorRefs stay valid.
+ */
+export class ThreadPool {
+  readonly #host: ActorHost;
+  readonly #options: ThreadPoolOptions;
+  readonly #events: ThreadPoolEvents;
+  readonly #clock: Clock;
+  readonly #slots: Slot[] = [];
+  #heartbeat: ReturnType<typeof setInterval> | null = null;
+  #stopping = false;
+
+  constructor(host: ActorHost, options: ThreadPoolOptions, events: ThreadPoolEvents, clock: Clock) {
+    this.#host = host;
+    this.#options = options;
+    this.#events = events;
+    this.#clock = clock;
+  }
+
+  /** Number of worker threads (threads are numbered 1..size; 0 is the main thread). */
+  get size(): number {
+    return this.#options.threads;
+  }
+
+  /** Starts every thread and links them; resolves when all answer. */
+  async start(): Promise<void> {
+    for (let t = 1; t <= this.#options.threads; t++) this.#slots[t] = this.#newSlot();
+    await Promise.all(this.#slots.slice(1).map((_, i) => this.#spawn(i + 1, false)));
+    if (this.#options.heartbeatIntervalMs > 0) {
+      this.#heartbeat = setInterval(() => this.#beat(), this.#options.heartbeatIntervalMs);
+      this.#heartbeat.unref();
+    }
+  }
+
+  /** True while `thread` is running (the main thread always is). */
+  isUp(thread: number): boolean {
+    return thread === 0 || this.#slots[thread]?.up === true;
+  }
+
+  /** Resolves when `thread` is up (at once if it is). */
+  whenUp(thread: number): Promise<void> {
+    if (thread === 0) return Promise.resolve();
+    const slot = this.#slots[thread];
+    return slot === undefined ? Promise.reject(new RangeError(`no thread ${thread}`)) : slot.ready;
+  }
+
+  /** The control API of a worker thread, or null while it is down. */
+  control(thread: number): Comlink.Remote<HostControl> | null {
+    return this.#slots[thread]?.control ?? null;
+  }
+
+  /** Kills a thread as if it had crashed (tests, chaos drills). */
+  async terminate(thread: number): Promise<void> {
+    const slot = this.#slots[thread];
+    if (slot?.worker != null) {
+      slot.crashReason ??= 'terminated on request';
+      await slot.worker.terminate();
+    }
+  }
+
+  /** Terminates every thread; the pool is unusable afterwards. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
+    await Promise.all(
+      this.#slots.slice(1).map(async (slot) => {
+        slot.control?.[Comlink.releaseProxy]();
+        slot.control = null;
+        slot.controlPort?.close();
+        slot.controlPort = null;
+        slot.up = false;
+        await slot.worker?.terminate();
+        slot.worker = null;
+      }),
+    );
+  }
+
+  #newSlot(): Slot {
+    let markReady!: () => void;
+    const ready = new Promise<void>((resolve) => {
+      markReady = resolve;
+    });
+    return { worker: null, control: null, controlPort: null, up: false, ready, markReady, crashReason: null, downSince: 0, generation: 0, missed: false };
+  }
+
+  async #spawn(thread: number, replaced: boolean): Promise<void> {
+    const slot = this.#slots[thread]!;
+    const generation = ++slot.generation;
+    const data = new MessageChannel();
+    const control = new MessageChannel();
+    const workerData: HostWorkerData = {
+      thread,
+      data: data.port2,
+      control: control.port2,
+      entry: new URL(`./worker-entry${ENTRY_EXT}`, import.meta.url).href,
+      tsx: this.#options.tsx,
+      maxBatch: this.#options.maxBatch,
+    };
+    const worker = new Worker(new URL('./bootstrap.mjs', import.meta.url), {
+      workerData,
+      transferList: [data.port2, control.port2],
+      resourceLimits: this.#options.resourceLimits,
+      // The bootstrap registers tsx itself when needed; inherited loader flags would load it twice.
+      execArgv: withoutTsxLoader(process.execArgv),
+      name: `apiary-thread-${thread}`,
+    });
+    slot.worker = worker;
+    slot.crashReason = null;
+    let lastError: unknown;
+    worker.on('error', (error) => {
+      lastError = error;
+      slot.crashReason ??= `uncaught error: ${error instanceof Error ? error.message : String(error)}`;
+    });
+    worker.on('exit', (code) => {
+      if (slot.generation !== generation) return;
+      this.#onExit(thread, code, lastError);
+    });
+    slot.controlPort = control.port1;
+    slot.control = Comlink.wrap<HostControl>(comlinkEndpoint(control.port1));
+    // The data link goes up with the preamble first: reservations for the actors this thread must
+    // bring back, so messages buffered for them while it was down wait in their mailboxes.
+    this.#host.attach(thread, new MessagePortTransport(data.port1), replaced ? this.#events.preamble(thread) : []);
+    await slot.control.ping();
+    if (slot.generation !== generation || this.#stopping) return;
+    this.#linkPeers(thread);
+    slot.up = true;
+    slot.missed = false;
+    const downtimeMs = replaced ? this.#clock.now() - slot.downSince : 0;
+    this.#events.ready(thread, replaced, downtimeMs);
+    slot.markReady();
+  }
+
+  /** Gives `thread` and every other live worker a direct channel to each other. */
+  #linkPeers(thread: number): void {
+    for (let peer = 1; peer < this.#slots.length; peer++) {
+      if (peer === thread || !this.#slots[peer]!.up) continue;
+      const channel = new MessageChannel();
+      this.#host.sendLink(thread, peer, channel.port1);
+      this.#host.sendLink(peer, thread, channel.port2);
+    }
+  }
+
+  #onExit(thread: number, code: number, lastError: unknown): void {
+    const slot = this.#slots[thread]!;
+    slot.up = false;
+    slot.worker = null;
+    slot.control?.[Comlink.releaseProxy]();
+    slot.control = null;
+    slot.controlPort?.close();
+    slot.controlPort = null;
+    if (this.#stopping) return;
+    slot.downSince = this.#clock.now();
+    const reason = slot.crashReason ?? `exited with code ${code}`;
+    const error = new ThreadCrashedError(thread, reason, lastError);
+    // A fresh ready promise for those who wait on the replacement.
+    const fresh = this.#newSlot();
+    slot.ready = fresh.ready;
+    slot.markReady = fresh.markReady;
+    this.#host.detach(thread, serializeError(error));
+    for (let peer = 1; peer < this.#slots.length; peer++) {
+      if (peer !== thread && this.#slots[peer]!.up) this.#host.route(peer, { t: 'down', thread, e: serializeError(error) });
+    }
+    this.#events.crashed(thread, error);
+    this.#spawn(thread, true).catch(() => {
+      // The replacement died during start; its own exit handler starts the next attempt.
+    });
+  }
+
+  #beat(): void {
+    for (let thread = 1; thread < this.#slots.length; thread++) {
+      const slot = this.#slots[thread]!;
+      if (!slot.up || slot.control === null || slot.worker === null) continue;
+      if (slot.missed) continue; // a ping is still out; its timer decides
+      slot.missed = true;
+      const worker = slot.worker;
+      const timer = setTimeout(() => {
+        if (slot.worker === worker && slot.missed) {
+          slot.crashReason ??= `no heartbeat for ${this.#options.heartbeatTimeoutMs} ms`;
+          void worker.terminate();
+        }
+      }, this.#options.heartbeatTimeoutMs);
+      timer.unref();
+      slot.control.ping().then(
+        () => {
+          clearTimeout(timer);
+          if (slot.worker === worker) slot.missed = false;
+        },
+        () => clearTimeout(timer),
+      );
+    }
+  }
+}
+
+/** Drops tsx loader flags (`--import tsx`, `--import=...tsx...`) from inherited execArgv. */
+function withoutTsxLoader(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  const takesValue = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    if (takesValue.has(arg) && /tsx/.test(execArgv[i + 1] ?? '')) {
+      i++;
+      continue;
+    }
+    if (/^--(import|require|loader|experimental-loader)=.*tsx/.test(arg)) continue;
+    out.push(arg);
+  }
+  return out;
+}
