@@ -269,6 +269,8 @@ export class Kernel {
 
   async #handleExit(sup: Entry, child: Entry, exit: Exit): Promise<void> {
     if (this.#stopping || sup.terminating || child.terminating || sup.children === null || !sup.children.includes(child)) return;
+    // A failed or restarting supervisor restarts all its children anyway: stale exits are moot.
+    if (sup.status !== 'running') return;
     const abnormal = exit.kind === 'failed';
     const restart = child.wire.restart === 'permanent' || (child.wire.restart === 'transient' && abnormal);
     if (!restart) {
@@ -282,10 +284,13 @@ export class Kernel {
       return;
     }
     const affected = policy.affected(sup.children, sup.children.indexOf(child));
-    for (const other of [...affected].reverse()) {
-      if (other === child) continue;
-      if (other.wire.restart === 'temporary') await this.#stopEntry(other, 'shutdown', false);
-      else await this.#halt(other, exit);
+    // OTP order: every affected child is taken down in reverse start order (the failed one
+    // included, so its preRestart runs in turn), then all start again in start order.
+    if (affected.length > 1) {
+      for (const other of [...affected].reverse()) {
+        if (other !== child && other.wire.restart === 'temporary') await this.#stopEntry(other, 'shutdown', false);
+        else await this.#halt(other, exit);
+      }
     }
     const delay = policy.nextDelay(child.id);
     const targets = affected.filter((e) => e.wire.restart !== 'temporary' || e === child);
@@ -372,6 +377,7 @@ export class Kernel {
       this.#failSystem(error);
       return;
     }
+    sup.terminating = false; // its children are down; it is now a failed child of its parent
     sup.status = 'failed';
     sup.lastError = serializeError(error);
     this.#exit(sup, { kind: 'failed', error: sup.lastError, incident: `escalation:${++this.#seq}` });

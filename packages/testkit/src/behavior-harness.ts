@@ -1,0 +1,102 @@
+import type { ActorContext, ActorRef, Behavior, ChildSpec, Signal } from '@apiary/runtime';
+
+/** A message the behavior sent while under test. */
+export interface Outgoing {
+  readonly kind: 'tell' | 'ask' | 'send';
+  readonly to: ActorRef;
+  readonly message: unknown;
+}
+
+/** Options of {@link BehaviorHarness.start}. */
+export interface HarnessOptions {
+  /** Answers the behavior's own `ask`s; default: reject. */
+  readonly onAsk?: (to: ActorRef, message: unknown) => unknown;
+  /** Path of the actor under test. Default `/test`. */
+  readonly path?: string;
+}
+
+/**
+ * Runs a behavior's handlers in the calling thread, with no actor system: for unit tests of
+ * protocol logic. Everything the behavior sends is recorded in `outbox`; `watched` and `stopped`
+ * record its lifecycle requests.
+ */
+export class BehaviorHarness<P, M, S, R> {
+  readonly outbox: Outgoing[] = [];
+  readonly watched = new Set<string>();
+  stopped = false;
+  #state!: S;
+  readonly #behavior: Behavior<P, M, S, R>;
+  readonly #props: P;
+  readonly #ctx: ActorContext<M>;
+  #sender: ActorRef | null = null;
+
+  private constructor(behavior: Behavior<P, M, S, R>, props: P, options: HarnessOptions) {
+    this.#behavior = behavior;
+    this.#props = props;
+    const self = Object.freeze({ kind: 'apiary.ref', id: 'harness', path: options.path ?? '/test', thread: 0 }) as ActorRef<M>;
+    const record = (kind: Outgoing['kind'], to: ActorRef, message: unknown): void => {
+      this.outbox.push({ kind, to, message });
+    };
+    const harness = this;
+    this.#ctx = {
+      self,
+      thread: 0,
+      get sender() {
+        return harness.#sender;
+      },
+      tell: (to, message) => record('tell', to as ActorRef, message),
+      ask: async <T, R2>(to: ActorRef<T, R2>, message: T) => {
+        record('ask', to as ActorRef, message);
+        if (options.onAsk === undefined) throw new Error('BehaviorHarness: ask needs options.onAsk');
+        return (await options.onAsk(to as ActorRef, message)) as R2;
+      },
+      send: async (to, message) => record('send', to as ActorRef, message),
+      stop: () => {
+        this.stopped = true;
+      },
+      watch: (ref) => void this.watched.add(ref.id),
+      unwatch: (ref) => void this.watched.delete(ref.id),
+      startChild: <T, R2>(_sup: ActorRef, _spec: ChildSpec<T, R2>): Promise<ActorRef<T, R2>> =>
+        Promise.reject(new Error('BehaviorHarness: startChild needs a running actor system')),
+    };
+  }
+
+  /** Runs `setup` and returns a harness holding the resulting state. */
+  static async start<P, M, S, R>(behavior: Behavior<P, M, S, R>, props: P, options: HarnessOptions = {}): Promise<BehaviorHarness<P, M, S, R>> {
+    const h = new BehaviorHarness(behavior, props, options);
+    h.#state = await behavior.setup(props, h.#ctx);
+    return h;
+  }
+
+  /** The current state (mutable, as the behavior sees it). */
+  get state(): S {
+    return this.#state;
+  }
+
+  /** Delivers one message and returns the handler's reply (what an `ask` would get). */
+  async deliver(message: M, sender: ActorRef | null = null): Promise<R> {
+    this.#sender = sender;
+    try {
+      return await this.#behavior.receive(this.#state, message, this.#ctx);
+    } finally {
+      this.#sender = null;
+    }
+  }
+
+  /** Delivers a signal (e.g. Terminated). */
+  async signal(signal: Signal): Promise<void> {
+    await this.#behavior.onSignal?.(this.#state, signal, this.#ctx);
+  }
+
+  /** Simulates a supervisor restart: preRestart on the old state, then setup with the same props. */
+  async restart(error: Error = new Error('restart')): Promise<void> {
+    await this.#behavior.preRestart?.(this.#state, error, this.#ctx);
+    this.#state = await this.#behavior.setup(this.#props, this.#ctx);
+  }
+
+  /** Runs postStop. */
+  async stop(): Promise<void> {
+    await this.#behavior.postStop?.(this.#state, this.#ctx);
+    this.stopped = true;
+  }
+}
