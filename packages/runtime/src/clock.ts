@@ -5,7 +5,7 @@
 export interface Clock {
   /** Milliseconds, monotonic within one clock. */
   now(): number;
-  /** Runs `fn` after `ms` milliseconds; the handle cancels it. Timers must not keep the process alive. */
+  /** Runs `fn` after `ms` milliseconds; the handle cancels it. */
   setTimeout(fn: () => void, ms: number): TimerHandle;
   /** Cancels a timer; cancelling a fired or cancelled timer does nothing. */
   clearTimeout(handle: TimerHandle): void;
@@ -14,13 +14,14 @@ export interface Clock {
 /** An opaque timer handle returned by {@link Clock.setTimeout}. */
 export type TimerHandle = { readonly __timer: true } | object;
 
-/** The real clock: `performance.now()` and unref'd Node timers. */
+/**
+ * The real clock: `performance.now()` and ordinary Node timers. They keep the process alive on
+ * purpose (a pending restart or ask is work in progress); the system clears them all on stop.
+ */
 export const systemClock: Clock = {
   now: () => performance.now(),
   setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
+    return setTimeout(fn, ms);
   },
   clearTimeout(handle) {
     clearTimeout(handle as ReturnType<typeof setTimeout>);

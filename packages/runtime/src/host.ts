@@ -486,6 +486,17 @@ export class ActorHost {
     return { thread: this.thread, actors: this.cells.size, processed: this.#processed, heapUsed: process.memoryUsage().heapUsed };
   }
 
+  /** Fails every ask and send still waiting (system stop), clearing their timers. */
+  failPending(error: Error): void {
+    for (const ask of this.#asks.values()) {
+      this.clock.clearTimeout(ask.timer);
+      ask.reject(error);
+    }
+    this.#asks.clear();
+    for (const send of this.#sends.values()) send.reject(error);
+    this.#sends.clear();
+  }
+
   /** Number of asks and sends waiting for an answer. */
   get pendingRequests(): number {
     return this.#asks.size + this.#sends.size;

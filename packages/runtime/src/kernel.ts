@@ -48,6 +48,7 @@ export class Kernel {
   #seq = 0;
   #crashes = 0;
   readonly #childNames = new Map<Entry, Map<string, Entry>>();
+  readonly #backoffTimers = new Set<ReturnType<Clock['setTimeout']>>();
   readonly #external = new Map<string, ((t: Terminated) => void)[]>();
   readonly #onSystemFailure: (error: Error) => void;
 
@@ -311,9 +312,11 @@ export class Kernel {
       await restartAll();
     } else {
       // Backoff waits off the chain, so other children's failures are handled meanwhile.
-      this.#clock.setTimeout(() => {
+      const timer = this.#clock.setTimeout(() => {
+        this.#backoffTimers.delete(timer);
         sup.chain = sup.chain.then(restartAll).catch((error: unknown) => this.#failSystem(error as Error));
       }, delay);
+      this.#backoffTimers.add(timer);
     }
   }
 
@@ -460,6 +463,8 @@ export class Kernel {
   /** Stops everything in order, root last. */
   async shutdown(): Promise<void> {
     this.#stopping = true;
+    for (const timer of this.#backoffTimers) this.#clock.clearTimeout(timer);
+    this.#backoffTimers.clear();
     await this.#stopEntry(this.#root, 'shutdown', false);
   }
 

@@ -94,7 +94,7 @@ export interface StartOptions<P = unknown> {
 /** A child of a supervisor (OTP child spec). `name` is unique among its siblings. */
 export interface ChildSpec<M = unknown, R = unknown> extends StartOptions {
   readonly name: string;
-  readonly behavior: Behavior<never, M, never, R> | SupervisorSpec;
+  readonly behavior: Behavior<never, M, unknown, R> | SupervisorSpec;
 }
 
 /** Options of `system.spawn`. */
@@ -246,7 +246,7 @@ export function toWireChild(spec: ChildSpec, field: string): WireChild {
 /** @internal Same for the options of `system.spawn`. */
 export function toWire(
   name: string,
-  behavior: Behavior<never, unknown, never, unknown> | SupervisorSpec,
+  behavior: Behavior<never, unknown, unknown, unknown> | SupervisorSpec,
   options: StartOptions,
   field: string,
 ): WireChild {

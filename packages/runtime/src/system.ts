@@ -165,7 +165,7 @@ export class ActorSystem {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
     try {
       if (options.name !== undefined) validateName(options.name, 'options.name');
-      const wire = toWire(options.name ?? '', behavior as Behavior<never, unknown, never, unknown>, options, 'options');
+      const wire = toWire(options.name ?? '', behavior as Behavior<never, unknown, unknown, unknown>, options, 'options');
       return this.#kernel.startChild(this.#kernel.root, wire);
     } catch (error) {
       return Promise.reject(error);
@@ -246,6 +246,7 @@ export class ActorSystem {
         this.#host.flushAll();
         await this.#pool?.stop();
         this.#host.closeLinks();
+        this.#host.failPending(new SystemStoppedError());
         this.#state = 'stopped';
         this.events.publish({
           type: 'system-stopped',
