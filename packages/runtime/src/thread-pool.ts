@@ -147,8 +147,7 @@ export class ThreadPool {
       workerData,
       transferList: [data.port2, control.port2],
       resourceLimits: this.#options.resourceLimits,
-      // The bootstrap registers tsx itself when needed; inherited loader flags would load it twice.
-      execArgv: withoutTsxLoader(process.execArgv),
+      // execArgv is inherited (passing it explicitly rejects per-process flags such as --expose-gc).
       name: `apiary-thread-${thread}`,
     });
     slot.worker = worker;
@@ -236,20 +235,4 @@ export class ThreadPool {
       );
     }
   }
-}
-
-/** Drops tsx loader flags (`--import tsx`, `--import=...tsx...`) from inherited execArgv. */
-function withoutTsxLoader(execArgv: readonly string[]): string[] {
-  const out: string[] = [];
-  const takesValue = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
-  for (let i = 0; i < execArgv.length; i++) {
-    const arg = execArgv[i]!;
-    if (takesValue.has(arg) && /tsx/.test(execArgv[i + 1] ?? '')) {
-      i++;
-      continue;
-    }
-    if (/^--(import|require|loader|experimental-loader)=.*tsx/.test(arg)) continue;
-    out.push(arg);
-  }
-  return out;
 }

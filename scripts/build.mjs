@@ -1,0 +1,17 @@
+// Builds every package and the examples to dist/ (tsc, then the plain-JS assets tsc does not copy).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
+const dirs = [
+  ...readdirSync(join(root, 'packages')).map((n) => join(root, 'packages', n)).filter((d) => existsSync(join(d, 'tsconfig.build.json'))),
+  join(root, 'examples'),
+];
+for (const dir of dirs) {
+  const config = existsSync(join(dir, 'tsconfig.build.json')) ? 'tsconfig.build.json' : 'tsconfig.json';
+  const r = spawnSync(process.execPath, [tsc, '-p', join(dir, config)], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  spawnSync(process.execPath, [join(root, 'scripts/copy-assets.mjs'), join(dir, 'src'), join(dir, 'dist')], { stdio: 'inherit' });
+}
