@@ -8,7 +8,7 @@ const tsc = join(root, 'node_modules/typescript/bin/tsc');
 const dirs = [
   ...readdirSync(join(root, 'packages')).map((n) => join(root, 'packages', n)).filter((d) => existsSync(join(d, 'tsconfig.build.json'))),
   join(root, 'examples'),
-];
+].filter((d) => existsSync(join(d, 'src')) && readdirSync(join(d, 'src')).length > 0);
 for (const dir of dirs) {
   const config = existsSync(join(dir, 'tsconfig.build.json')) ? 'tsconfig.build.json' : 'tsconfig.json';
   const r = spawnSync(process.execPath, [tsc, '-p', join(dir, config)], { stdio: 'inherit' });

@@ -12,8 +12,10 @@ import { MessageNotCloneableError } from './errors.js';
 export function assertCloneable(value: unknown, what: string): void {
   const t = typeof value;
   if (t === 'string' || t === 'number' || t === 'boolean' || value === null || value === undefined || t === 'bigint') return;
-  const found = walk(value, '$', 0, undefined);
-  if (found !== null) throw new MessageNotCloneableError(what, found.path, found.kind);
+  // Fast pass without a visited set; only a structure deeper than FAST_DEPTH (usually a cycle) pays for one.
+  let found = walk(value, 0, null);
+  if (found === DEEP) found = walk(value, 0, new Set());
+  if (found !== null && found !== DEEP) throw new MessageNotCloneableError(what, `$${found.path}`, found.kind);
 }
 
 interface Found {
@@ -21,9 +23,13 @@ interface Found {
   kind: string;
 }
 
-const MAX_DEPTH = 256;
+const FAST_DEPTH = 64;
+const MAX_DEPTH = 1024;
+const DEEP: Found = { path: '', kind: 'deep' };
+const HANDLES = new Set(['MessagePort', 'Worker', 'Socket', 'Server', 'EventEmitter', 'ReadableStream', 'WritableStream']);
 
-function walk(value: unknown, path: string, depth: number, seen: Set<object> | undefined): Found | null {
+/** Returns null when cloneable, the offending value's path (built while unwinding) when not. */
+function walk(value: unknown, depth: number, seen: Set<object> | null): Found | null {
   switch (typeof value) {
     case 'string':
     case 'number':
@@ -32,23 +38,29 @@ function walk(value: unknown, path: string, depth: number, seen: Set<object> | u
     case 'undefined':
       return null;
     case 'function':
-      return { path, kind: `function ${(value as { name?: string }).name || '(anonymous)'}` };
+      return { path: '', kind: `function ${(value as { name?: string }).name || '(anonymous)'}` };
     case 'symbol':
-      return { path, kind: 'symbol' };
+      return { path: '', kind: 'symbol' };
     case 'object':
       break;
   }
   if (value === null) return null;
   const obj = value as object;
-  if (depth > MAX_DEPTH) return { path, kind: `nesting deeper than ${MAX_DEPTH}` };
-  const visited = seen ?? new Set<object>();
-  if (visited.has(obj)) return null; // structured clone preserves cycles
-  visited.add(obj);
-
+  if (seen === null) {
+    if (depth > FAST_DEPTH) return DEEP;
+  } else {
+    if (depth > MAX_DEPTH) return { path: '', kind: `nesting deeper than ${MAX_DEPTH}` };
+    if (seen.has(obj)) return null; // structured clone preserves cycles
+    seen.add(obj);
+  }
+  const proto: unknown = Object.getPrototypeOf(obj);
+  if (proto === Object.prototype || proto === null) return walkKeys(obj as Record<string, unknown>, depth, seen);
   if (Array.isArray(obj)) {
     for (let i = 0; i < obj.length; i++) {
-      const f = walk(obj[i], `${path}[${i}]`, depth + 1, visited);
-      if (f !== null) return f;
+      const item: unknown = obj[i];
+      if (typeof item !== 'object' && typeof item !== 'function' && typeof item !== 'symbol') continue;
+      const f = walk(item, depth + 1, seen);
+      if (f !== null) return f === DEEP ? f : { path: `[${i}]${f.path}`, kind: f.kind };
     }
     return null;
   }
@@ -58,8 +70,10 @@ function walk(value: unknown, path: string, depth: number, seen: Set<object> | u
   if (obj instanceof Map) {
     let i = 0;
     for (const [k, v] of obj) {
-      const f = walk(k, `${path}.<key ${i}>`, depth + 1, visited) ?? walk(v, `${path}.get(${i})`, depth + 1, visited);
-      if (f !== null) return f;
+      const fk = walk(k, depth + 1, seen);
+      if (fk !== null) return fk === DEEP ? fk : { path: `.<key ${i}>${fk.path}`, kind: fk.kind };
+      const fv = walk(v, depth + 1, seen);
+      if (fv !== null) return fv === DEEP ? fv : { path: `.get(${i})${fv.path}`, kind: fv.kind };
       i++;
     }
     return null;
@@ -67,25 +81,28 @@ function walk(value: unknown, path: string, depth: number, seen: Set<object> | u
   if (obj instanceof Set) {
     let i = 0;
     for (const v of obj) {
-      const f = walk(v, `${path}.<item ${i++}>`, depth + 1, visited);
-      if (f !== null) return f;
+      const f = walk(v, depth + 1, seen);
+      if (f !== null) return f === DEEP ? f : { path: `.<item ${i}>${f.path}`, kind: f.kind };
+      i++;
     }
     return null;
   }
   if (obj instanceof Promise || obj instanceof WeakMap || obj instanceof WeakSet || obj instanceof WeakRef) {
-    return { path, kind: obj.constructor.name };
+    return { path: '', kind: obj.constructor.name };
   }
-  const proto: unknown = Object.getPrototypeOf(obj);
-  if (proto !== Object.prototype && proto !== null) {
-    const name = (proto as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-    // Node's own handles (MessagePort, Worker, sockets) cannot be cloned without a transfer list.
-    if (['MessagePort', 'Worker', 'Socket', 'Server', 'EventEmitter', 'ReadableStream', 'WritableStream'].includes(name)) {
-      return { path, kind: name };
-    }
-  }
-  for (const key of Object.keys(obj)) {
-    const f = walk((obj as Record<string, unknown>)[key], `${path}.${key}`, depth + 1, visited);
-    if (f !== null) return f;
+  const name = (proto as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+  // Node's own handles (MessagePort, Worker, sockets) cannot be cloned without a transfer list.
+  if (HANDLES.has(name)) return { path: '', kind: name };
+  return walkKeys(obj as Record<string, unknown>, depth, seen);
+}
+
+function walkKeys(obj: Record<string, unknown>, depth: number, seen: Set<object> | null): Found | null {
+  for (const key in obj) {
+    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
+    const v = obj[key];
+    if (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol') continue;
+    const f = walk(v, depth + 1, seen);
+    if (f !== null) return f === DEEP ? f : { path: `.${key}${f.path}`, kind: f.kind };
   }
   return null;
 }

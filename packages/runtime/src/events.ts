@@ -72,6 +72,11 @@ export class EventBus {
     return this.#listenerErrors;
   }
 
+  /** True when anyone listens to `type` (directly or through `event`): skip building unwanted events. */
+  wants(type: ApiaryEventType): boolean {
+    return this.#emitter.listenerCount(type) > 0 || this.#emitter.listenerCount('event') > 0;
+  }
+
   /** Number of listeners for a type (or all). */
   listenerCount(type: ApiaryEventType | 'event'): number {
     return this.#emitter.listenerCount(type);

@@ -181,6 +181,11 @@ export class ActorHost {
       case 'm':
         this.admit(env);
         return;
+      case 'g': {
+        const { to, from: sender, bs } = env;
+        for (let i = 0; i < bs.length; i++) this.admit({ t: 'm', to, from: sender, b: bs[i] });
+        return;
+      }
       case 'r': {
         const ask = this.#asks.get(env.a);
         if (ask === undefined) return; // timed out already
@@ -198,6 +203,7 @@ export class ActorHost {
         else send.resolve();
         return;
       }
+      case 'def':
       case 'start':
       case 'reserve':
       case 'halt':
@@ -233,8 +239,14 @@ export class ActorHost {
   /** Fire and forget (see ActorContext.tell). */
   tell(target: ActorRef, message: unknown, from: ActorRef | null): void {
     checkRef(target);
-    if (target.thread !== this.thread) assertCloneable(message, 'message');
-    this.route(target.thread, { t: 'm', to: target.id, from, b: message });
+    if (target.thread === this.thread) {
+      this.admit({ t: 'm', to: target.id, from, b: message });
+      return;
+    }
+    assertCloneable(message, 'message');
+    const link = this.#links[target.thread];
+    if (link === undefined) this.#bounce({ t: 'm', to: target.id, from, b: message }, 'thread-down');
+    else link.pushTell(target.id, from, message);
   }
 
   /** Request/reply (see ActorContext.ask). */
@@ -363,6 +375,10 @@ export class ActorHost {
 
   /** Fails an undeliverable envelope: asks and sends get a typed error, everything becomes a dead letter. */
   #bounce(env: Envelope, reason: DeadLetterReason): void {
+    if (env.t === 'g') {
+      for (const b of env.bs) this.#bounce({ t: 'm', to: env.to, from: env.from, b }, reason);
+      return;
+    }
     if (env.t !== 'm') return; // replies and notices to a dead thread have no one left to tell
     const error =
       reason === 'stopped' ? new ActorStoppedError(env.to, 'stopping') : reason === 'not-found' ? new ActorNotFoundError(env.to) : new ActorNotFoundError(env.to);

@@ -48,13 +48,18 @@ export class IdGenerator {
   }
 }
 
+/** All two-character base32 pairs: encoding 10 bits at a time halves the string work per id. */
+const PAIRS: string[] = Array.from({ length: 1024 }, (_, i) => ALPHABET[i >> 5]! + ALPHABET[i & 31]!);
+
 function encode(value: number, length: number): string {
   let out = '';
   let v = value;
-  for (let i = 0; i < length; i++) {
-    out = ALPHABET[v % 32]! + out;
-    v = Math.floor(v / 32);
+  let i = length;
+  for (; i >= 2; i -= 2) {
+    out = PAIRS[v % 1024]! + out;
+    v = Math.floor(v / 1024);
   }
+  if (i === 1) out = ALPHABET[v % 32]! + out;
   return out;
 }
 

@@ -47,8 +47,12 @@ export class Kernel {
   #stopping = false;
   #seq = 0;
   #crashes = 0;
-  readonly #childNames = new Map<Entry, Map<string, Entry>>();
   readonly #backoffTimers = new Set<ReturnType<Clock['setTimeout']>>();
+  readonly #behaviorIds = new Map<string, number>();
+  /** Behavior numbers cached on the (shared, immutable) descriptor objects. */
+  readonly #numbered = new WeakMap<object, number>();
+  /** Behavior numbers each thread has been told about. */
+  readonly #defined = new Map<number, Set<number>>();
   readonly #external = new Map<string, ((t: Terminated) => void)[]>();
   readonly #onSystemFailure: (error: Error) => void;
 
@@ -118,34 +122,48 @@ export class Kernel {
     if (sup === undefined || !sup.isSupervisor || sup.children === null) {
       return Promise.reject(new InvalidArgumentError('supervisor', 'is not a running supervisor'));
     }
-    const name = wire.name === '' ? '' : wire.name;
-    let names = this.#childNames.get(sup);
-    if (names === undefined) this.#childNames.set(sup, (names = new Map()));
     const id = this.#ids.next();
-    const finalName = name === '' ? id : name;
+    const finalName = wire.name === '' ? id : wire.name;
     const path = sup.ref.path === '/' ? `/${finalName}` : `${sup.ref.path}/${finalName}`;
-    if (names.has(finalName)) return Promise.reject(new NameTakenError(path));
+    if (sup.children.has(finalName)) return Promise.reject(new NameTakenError(path));
     let thread: number;
     try {
       thread = wire.behavior.kind === 'apiary.supervisor' ? 0 : this.#place(wire.placement);
     } catch (error) {
       return Promise.reject(error);
     }
-    const entry = new Entry(makeRef(id, path, thread), { ...wire, name: finalName }, sup);
+    const entry = new Entry(makeRef(id, path, thread), wire, sup);
     this.index.add(entry);
-    sup.children.push(entry);
-    names.set(finalName, entry);
+    sup.children.set(finalName, entry);
+    if (wire.behavior.kind !== 'apiary.supervisor' && this.#isUp(thread)) {
+      // Fast path for the common case (a leaf on a live thread): one promise and one waiter object
+      // per spawn, because spawning 100 k actors a second is a stated goal and GC shows every allocation.
+      return new Promise<ActorRef>((resolve, reject) => {
+        entry.onStarted = new SpawnWaiter(this, entry, resolve, reject);
+        this.#host.route(thread, { t: 'start', spec: this.#startSpec(entry) });
+      });
+    }
     return this.#startEntry(entry).then(
-      () => {
-        this.#bus.publish({ type: 'actor-spawned', time: Date.now(), ref: entry.ref, parent: sup.ref.path });
-        return entry.ref;
-      },
+      () => this.spawned(entry),
       (error: unknown) => {
-        this.#forget(entry);
-        if (thread === 0 || this.#pool?.isUp(thread) === true) this.#host.route(thread, { t: 'kill', id });
-        throw error instanceof SpawnFailedError ? error : new SpawnFailedError(path, error);
+        throw this.spawnFailed(entry, error);
       },
     );
+  }
+
+  /** @internal A spawn completed: publish it and hand out the ref. */
+  spawned(entry: Entry): ActorRef {
+    entry.status = 'running';
+    entry.needsFullStart = false;
+    if (this.#bus.wants('actor-spawned')) this.#bus.publish({ type: 'actor-spawned', time: Date.now(), ref: entry.ref, parent: entry.parent!.ref.path });
+    return entry.ref;
+  }
+
+  /** @internal A spawn failed: undo the registration and wrap the cause. */
+  spawnFailed(entry: Entry, error: unknown): Error {
+    this.#forget(entry);
+    if (this.#isUp(entry.thread)) this.#host.route(entry.thread, { t: 'kill', id: entry.id });
+    return error instanceof SpawnFailedError ? error : new SpawnFailedError(entry.ref.path, error);
   }
 
   async #startEntry(entry: Entry): Promise<void> {
@@ -155,14 +173,14 @@ export class Kernel {
       const outcome = await this.#command(entry, { t: 'start', spec: this.#startSpec(entry) }, 'started');
       if (outcome !== null) throw outcome;
       entry.policy = new SupervisorPolicy(spec, this.#clock);
-      entry.children = [];
+      entry.children = new Map();
       entry.status = 'running';
       for (const child of spec.children) {
         try {
           await this.startChild(entry, child);
         } catch (error) {
           // OTP: a supervisor whose init cannot start a child fails to start; undo what started.
-          for (const started of [...entry.children].reverse()) await this.#stopEntry(started, 'shutdown', false);
+          for (const started of [...entry.children.values()].reverse()) await this.#stopEntry(started, 'shutdown', false);
           throw error;
         }
       }
@@ -177,15 +195,36 @@ export class Kernel {
 
   #startSpec(entry: Entry): StartSpec {
     const b = entry.wire.behavior;
+    const isSup = b.kind === 'apiary.supervisor';
     return {
       id: entry.id,
       path: entry.ref.path,
-      module: b.kind === 'apiary.supervisor' ? SUPERVISOR_MODULE : b.module,
-      exportName: b.kind === 'apiary.supervisor' ? SUPERVISOR_EXPORT : b.exportName,
-      props: b.kind === 'apiary.supervisor' ? { id: entry.id } : entry.wire.props,
+      b: isSup ? this.#define(entry.thread, SUPERVISOR_MODULE, SUPERVISOR_EXPORT) : this.#define(entry.thread, b.module, b.exportName, b),
+      props: isSup ? { id: entry.id } : entry.wire.props,
       capacity: entry.wire.capacity,
       overflow: entry.wire.overflow,
     };
+  }
+
+  /**
+   * The number standing for a behavior on `thread`, defining it there first if needed (a `def`
+   * envelope, ordered before the start that uses it on the same link).
+   */
+  #define(thread: number, module: string, exportName: string, descriptor?: object): number {
+    let b = descriptor === undefined ? undefined : this.#numbered.get(descriptor);
+    if (b === undefined) {
+      const key = `${module}#${exportName}`;
+      b = this.#behaviorIds.get(key);
+      if (b === undefined) this.#behaviorIds.set(key, (b = this.#behaviorIds.size + 1));
+      if (descriptor !== undefined) this.#numbered.set(descriptor, b);
+    }
+    let known = this.#defined.get(thread);
+    if (known === undefined) this.#defined.set(thread, (known = new Set()));
+    if (!known.has(b)) {
+      known.add(b);
+      this.#host.route(thread, { t: 'def', b, module, exportName });
+    }
+    return b;
   }
 
   /** Sends a command to the entry's host and waits for the matching notice. */
@@ -265,11 +304,11 @@ export class Kernel {
       if (exit.kind === 'failed') this.#failSystem(deserializeError(exit.error));
       return;
     }
-    sup.chain = sup.chain.then(() => this.#handleExit(sup, child, exit)).catch((error: unknown) => this.#failSystem(error as Error));
+    sup.chain = (sup.chain ?? Promise.resolve()).then(() => this.#handleExit(sup, child, exit)).catch((error: unknown) => this.#failSystem(error as Error));
   }
 
   async #handleExit(sup: Entry, child: Entry, exit: Exit): Promise<void> {
-    if (this.#stopping || sup.terminating || child.terminating || sup.children === null || !sup.children.includes(child)) return;
+    if (this.#stopping || sup.terminating || child.terminating || sup.children === null || sup.children.get(child.name) !== child) return;
     // A failed or restarting supervisor restarts all its children anyway: stale exits are moot.
     if (sup.status !== 'running') return;
     const abnormal = exit.kind === 'failed';
@@ -284,7 +323,8 @@ export class Kernel {
       await this.#escalate(sup, exit.kind === 'failed' ? exit.error : serializeError(new Error(`child ${child.ref.path} stopped`)));
       return;
     }
-    const affected = policy.affected(sup.children, sup.children.indexOf(child));
+    const siblings = policy.strategy === 'one-for-one' ? [child] : [...sup.children.values()];
+    const affected = policy.affected(siblings, siblings.indexOf(child));
     // OTP order: every affected child is taken down in reverse start order (the failed one
     // included, so its preRestart runs in turn), then all start again in start order.
     if (affected.length > 1) {
@@ -298,7 +338,7 @@ export class Kernel {
     for (const e of targets) e.status = 'restarting';
     const restartAll = async (): Promise<void> => {
       for (const e of targets) {
-        if (this.#stopping || sup.terminating || !sup.children!.includes(e)) continue;
+        if (this.#stopping || sup.terminating || sup.children!.get(e.name) !== e) continue;
         const outcome = await this.#restartEntry(e, delay);
         if (outcome !== null) {
           e.status = 'failed';
@@ -314,7 +354,7 @@ export class Kernel {
       // Backoff waits off the chain, so other children's failures are handled meanwhile.
       const timer = this.#clock.setTimeout(() => {
         this.#backoffTimers.delete(timer);
-        sup.chain = sup.chain.then(restartAll).catch((error: unknown) => this.#failSystem(error as Error));
+        sup.chain = (sup.chain ?? Promise.resolve()).then(restartAll).catch((error: unknown) => this.#failSystem(error as Error));
       }, delay);
       this.#backoffTimers.add(timer);
     }
@@ -323,7 +363,7 @@ export class Kernel {
   /** Halts a sibling for a one-for-all / rest-for-one restart (preRestart runs; mailbox kept). */
   async #halt(entry: Entry, exit: Exit): Promise<void> {
     if (entry.isSupervisor) {
-      for (const c of [...(entry.children ?? [])].reverse()) await this.#stopEntry(c, 'shutdown', true);
+      for (const c of [...(entry.children?.values() ?? [])].reverse()) await this.#stopEntry(c, 'shutdown', true);
       return;
     }
     if (entry.needsFullStart || !this.#isUp(entry.thread)) return;
@@ -340,7 +380,7 @@ export class Kernel {
         const outcome = await this.#command(entry, { t: 'restart', id: entry.id, props: { id: entry.id } }, 'started');
         if (outcome !== null) return outcome;
         entry.terminating = false;
-        for (const child of entry.children ?? []) {
+        for (const child of [...(entry.children?.values() ?? [])]) {
           const childOutcome = await this.#restartEntry(child, 0);
           if (childOutcome !== null) return childOutcome;
         }
@@ -375,7 +415,7 @@ export class Kernel {
       error: serializeError(error),
     });
     sup.terminating = true;
-    for (const child of [...sup.children!].reverse()) await this.#stopEntry(child, 'shutdown', true);
+    for (const child of [...sup.children!.values()].reverse()) await this.#stopEntry(child, 'shutdown', true);
     if (sup.parent === null) {
       this.#failSystem(error);
       return;
@@ -402,7 +442,7 @@ export class Kernel {
     if (entry.status === 'stopped' && keep) return;
     entry.status = 'stopping';
     if (entry.children !== null) {
-      for (const child of [...entry.children].reverse()) await this.#stopEntry(child, reason, keep);
+      for (const child of [...entry.children.values()].reverse()) await this.#stopEntry(child, reason, keep);
     }
     if (this.#isUp(entry.thread) && !entry.needsFullStart) {
       const timeoutMs = entry.wire.shutdownTimeoutMs;
@@ -440,10 +480,8 @@ export class Kernel {
   #forget(entry: Entry): void {
     this.index.remove(entry);
     const parent = entry.parent;
-    if (parent?.children != null) {
-      const i = parent.children.indexOf(entry);
-      if (i >= 0) parent.children.splice(i, 1);
-      this.#childNames.get(parent)?.delete(entry.wire.name);
+    if (parent?.children != null && parent.children.get(entry.name) === entry) {
+      parent.children.delete(entry.name);
       parent.policy?.forget(entry.id);
     }
   }
@@ -455,7 +493,7 @@ export class Kernel {
     if (entry === this.#root) return Promise.reject(new InvalidArgumentError('ref', 'is the root guardian; use system.stop()'));
     const sup = entry.parent!;
     const run = (): Promise<void> => this.#stopEntry(entry, reason, false);
-    const done = sup.chain.then(run, run);
+    const done = (sup.chain ?? Promise.resolve()).then(run, run);
     sup.chain = done.catch(() => undefined);
     return done;
   }
@@ -504,6 +542,7 @@ export class Kernel {
 
   /** A worker thread died: every actor on it failed with one shared incident. */
   threadCrashed(thread: number, error: ThreadCrashedError): number {
+    this.#defined.delete(thread); // the replacement knows no behavior numbers yet
     const incident = `thread:${thread}:${++this.#crashes}`;
     const serialized = serializeError(error);
     const victims = this.index.onThread(thread);
@@ -527,6 +566,41 @@ export class Kernel {
 
   /** Reservations the replacement thread gets first, so mail buffered for its actors waits for them. */
   preamble(thread: number): Envelope[] {
-    return this.index.onThread(thread).filter((e) => !e.terminating).map((e) => ({ t: 'reserve', spec: this.#startSpec(e) }) as const);
+    this.#defined.delete(thread);
+    const out: Envelope[] = [];
+    const defs = new Map<string, number>();
+    for (const e of this.index.onThread(thread)) {
+      if (e.terminating) continue;
+      const b = e.wire.behavior;
+      if (b.kind === 'apiary.supervisor') continue;
+      const key = `${b.module}#${b.exportName}`;
+      let n = this.#behaviorIds.get(key);
+      if (n === undefined) this.#behaviorIds.set(key, (n = this.#behaviorIds.size + 1));
+      if (!defs.has(key)) {
+        defs.set(key, n);
+        out.push({ t: 'def', b: n, module: b.module, exportName: b.exportName });
+      }
+      out.push({ t: 'reserve', spec: { id: e.id, path: e.ref.path, b: n, props: e.wire.props, capacity: e.wire.capacity, overflow: e.wire.overflow } });
+    }
+    this.#defined.set(thread, new Set(defs.values()));
+    return out;
+  }
+}
+
+/** Resolves a fast-path spawn when its host reports the start (see Kernel.startChild). */
+class SpawnWaiter {
+  constructor(
+    readonly kernel: Kernel,
+    readonly entry: Entry,
+    readonly onRef: (ref: ActorRef) => void,
+    readonly onError: (error: Error) => void,
+  ) {}
+
+  resolve(): void {
+    this.onRef(this.kernel.spawned(this.entry));
+  }
+
+  reject(error: Error): void {
+    this.onError(this.kernel.spawnFailed(this.entry, error));
   }
 }

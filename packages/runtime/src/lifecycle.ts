@@ -14,7 +14,7 @@ import type { Envelope, MessageEnvelope, StartSpec } from './protocol.js';
 import { ActorCell } from './cell.js';
 import { Deque } from './mailbox.js';
 
-type Command = Extract<Envelope, { t: 'start' | 'reserve' | 'halt' | 'restart' | 'stop' | 'kill' | 'sig' }>;
+type Command = Extract<Envelope, { t: 'def' | 'start' | 'reserve' | 'halt' | 'restart' | 'stop' | 'kill' | 'sig' }>;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
@@ -29,6 +29,8 @@ export class Lifecycle {
   readonly #host: ActorHost;
   readonly #behaviors = new Map<string, Behavior>();
   readonly #loading = new Map<string, Promise<Behavior>>();
+  /** Behavior numbers defined by the kernel for this thread. */
+  readonly #defs = new Map<number, { module: string; exportName: string; key: string }>();
 
   constructor(host: ActorHost) {
     this.#host = host;
@@ -37,6 +39,9 @@ export class Lifecycle {
   /** Executes a kernel command. */
   command(env: Command): void {
     switch (env.t) {
+      case 'def':
+        this.#defs.set(env.b, { module: env.module, exportName: env.exportName, key: `${env.module}#${env.exportName}` });
+        return;
       case 'start':
         this.#start(env.spec);
         return;
@@ -137,6 +142,11 @@ export class Lifecycle {
     this.#behaviors.set(`${module}#${exportName}`, behavior);
   }
 
+  /** Forgets the behavior numbers a replaced thread knew (the main thread keeps its own). */
+  resetDefs(): void {
+    this.#defs.clear();
+  }
+
   #invokeSignal(cell: ActorCell, signal: Signal): void {
     const handler = cell.behavior!.onSignal;
     if (handler === undefined) return;
@@ -203,7 +213,13 @@ export class Lifecycle {
     } else {
       cell.spec = spec;
     }
-    const key = `${spec.module}#${spec.exportName}`;
+    const def = this.#defs.get(spec.b);
+    if (def === undefined) {
+      cell.status = 'halted';
+      this.#host.notify({ t: 'started', id: spec.id, e: serializeError(new BehaviorLoadError('?', '?', `behavior #${spec.b} was never defined on this thread`)) });
+      return;
+    }
+    const key = def.key;
     const known = this.#behaviors.get(key);
     if (known !== undefined) {
       cell.behavior = known;
@@ -211,7 +227,7 @@ export class Lifecycle {
       return;
     }
     const target = cell;
-    this.#load(spec, key).then(
+    this.#load(def.module, def.exportName, key).then(
       (behavior) => {
         if (this.#host.cells.get(spec.id) !== target) return; // killed while loading
         target.behavior = behavior;
@@ -225,21 +241,21 @@ export class Lifecycle {
     );
   }
 
-  #load(spec: StartSpec, key: string): Promise<Behavior> {
+  #load(module: string, exportName: string, key: string): Promise<Behavior> {
     let loading = this.#loading.get(key);
     if (loading === undefined) {
-      loading = import(spec.module).then(
+      loading = import(module).then(
         (mod: Record<string, unknown>) => {
-          const behavior = mod[spec.exportName];
+          const behavior = mod[exportName];
           if (!isBehavior(behavior)) {
-            throw new BehaviorLoadError(spec.module, spec.exportName, 'the export is missing or was not made by defineBehavior()');
+            throw new BehaviorLoadError(module, exportName, 'the export is missing or was not made by defineBehavior()');
           }
           this.#behaviors.set(key, behavior);
           return behavior;
         },
         (error: unknown) => {
           this.#loading.delete(key); // let a later start try again
-          throw new BehaviorLoadError(spec.module, spec.exportName, 'import failed', error);
+          throw new BehaviorLoadError(module, exportName, 'import failed', error);
         },
       );
       this.#loading.set(key, loading);
@@ -386,10 +402,12 @@ export class Lifecycle {
   #remove(cell: ActorCell, reason: StopReason, self: boolean): void {
     this.#host.cells.delete(cell.id);
     cell.status = 'stopping';
-    const error = new ActorStoppedError(cell.path, reason);
+    let stoppedError: ActorStoppedError | null = null;
+    // Built only when someone is waiting: capturing a stack per stopped actor is not free.
+    const error = (): ActorStoppedError => (stoppedError ??= new ActorStoppedError(cell.path, reason));
     if (cell.mailbox !== null) {
       for (const env of cell.mailbox.drain()) {
-        if (env.a !== undefined) this.#host.replyError(env, error);
+        if (env.a !== undefined) this.#host.replyError(env, error());
         this.#host.deadLetter(env, 'stopped', cell.path);
       }
     }
@@ -398,7 +416,7 @@ export class Lifecycle {
         if (w.done) continue;
         w.done = true;
         if (w.timer !== null) this.#host.clock.clearTimeout(w.timer);
-        this.#host.route(w.env.rt!, { t: 'k', s: w.env.s!, e: serializeError(error) });
+        this.#host.route(w.env.rt!, { t: 'k', s: w.env.s!, e: serializeError(error()) });
         this.#host.deadLetter(w.env, 'stopped', cell.path);
       }
     }

@@ -13,8 +13,8 @@ import type { OverflowPolicy } from './spec.js';
 export interface StartSpec {
   readonly id: string;
   readonly path: string;
-  readonly module: string;
-  readonly exportName: string;
+  /** Behavior number, defined on that thread by an earlier `def` envelope (module URLs are long). */
+  readonly b: number;
   readonly props: unknown;
   readonly capacity: number;
   readonly overflow: OverflowPolicy;
@@ -36,10 +36,14 @@ export interface MessageEnvelope {
 /** Every envelope kind. */
 export type Envelope =
   | MessageEnvelope
+  /** Consecutive tells from one sender to one target, in order (one envelope, many bodies). */
+  | { readonly t: 'g'; readonly to: string; readonly from: ActorRef | null; readonly bs: unknown[] }
   /** Reply to an ask. */
   | { readonly t: 'r'; readonly a: number; readonly v?: unknown; readonly e?: SerializedError }
   /** Acknowledgement of a `send` (accepted, or refused with `e`). */
   | { readonly t: 'k'; readonly s: number; readonly e?: SerializedError }
+  /** Kernel -> host: behavior number `b` is `exportName` of `module` (sent once per thread). */
+  | { readonly t: 'def'; readonly b: number; readonly module: string; readonly exportName: string }
   /** Kernel -> host: start an actor (a new one, or a fresh incarnation after a thread crash). */
   | { readonly t: 'start'; readonly spec: StartSpec }
   /** Kernel -> replacement host: hold a mailbox for an actor that is about to be started again. */

@@ -30,7 +30,7 @@ export class Registry {
   /** The actor with this id or path, if it is alive. */
   get(idOrPath: string): ActorRef | undefined {
     const index = this.#kernel.index;
-    return (idOrPath.startsWith('/') ? index.byPath.get(idOrPath) : index.byId.get(idOrPath))?.ref;
+    return (idOrPath.startsWith('/') ? index.byPathLookup(idOrPath) : index.byId.get(idOrPath))?.ref;
   }
 
   /** Every live actor carrying `tag`. */
@@ -82,7 +82,7 @@ export class Registry {
       const live = stats.get(e.id);
       return {
         ref: e.ref,
-        name: e.wire.name,
+        name: e.name,
         parent: e.parent?.ref.path ?? null,
         status: e.status,
         thread: e.thread,

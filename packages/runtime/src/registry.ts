@@ -42,11 +42,11 @@ export class Entry {
   lastError: SerializedError | undefined = undefined;
   /** The host lost the actor (thread crash, or it stopped itself): the next start must be a full start. */
   needsFullStart = false;
-  /** Child entries in start order (supervisors only). */
-  children: Entry[] | null = null;
+  /** Child entries by name, in start order (supervisors only). */
+  children: Map<string, Entry> | null = null;
   policy: SupervisorPolicy | null = null;
-  /** Serializes this supervisor's restart sequences. */
-  chain: Promise<void> = Promise.resolve();
+  /** Serializes this supervisor's restart sequences (made on first use: most entries never need one). */
+  chain: Promise<void> | null = null;
   watchers: Set<string> | null = null;
   onStarted: Resolver | null = null;
   onHalted: Resolver | null = null;
@@ -62,6 +62,11 @@ export class Entry {
 
   get id(): string {
     return this.ref.id;
+  }
+
+  /** Name among its siblings (the id when it was spawned without one). */
+  get name(): string {
+    return this.wire.name === '' ? this.ref.id : this.wire.name;
   }
 
   get thread(): number {
@@ -82,7 +87,8 @@ export class EntryIndex {
 
   add(entry: Entry): void {
     this.byId.set(entry.id, entry);
-    this.byPath.set(entry.ref.path, entry);
+    // An unnamed actor's path ends in its id, so `find` needs no path entry for it (less memory per actor).
+    if (entry.wire.name !== '') this.byPath.set(entry.ref.path, entry);
     for (const tag of entry.wire.tags) {
       let set = this.#byTag.get(tag);
       if (set === undefined) this.#byTag.set(tag, (set = new Set()));
@@ -94,9 +100,18 @@ export class EntryIndex {
   remove(entry: Entry): void {
     if (this.byId.get(entry.id) !== entry) return;
     this.byId.delete(entry.id);
-    this.byPath.delete(entry.ref.path);
+    if (entry.wire.name !== '') this.byPath.delete(entry.ref.path);
     for (const tag of entry.wire.tags) this.#byTag.get(tag)?.delete(entry);
     this.#perThread[entry.thread] = (this.#perThread[entry.thread] ?? 1) - 1;
+  }
+
+  /** The live entry at `path`. */
+  byPathLookup(path: string): Entry | undefined {
+    const named = this.byPath.get(path);
+    if (named !== undefined) return named;
+    const last = path.slice(path.lastIndexOf('/') + 1);
+    const entry = this.byId.get(last);
+    return entry !== undefined && entry.ref.path === path ? entry : undefined;
   }
 
   tagged(tag: string): Entry[] {

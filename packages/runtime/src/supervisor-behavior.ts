@@ -41,7 +41,7 @@ export function createSupervisorBehavior(kernel: Kernel): Behavior<{ id: string 
         case 'start-child':
           return kernel.startChild(self.ref, message.spec).catch((error: unknown) => new ReplyFailure(toError(error)));
         case 'terminate-child': {
-          const child = self.children?.find((c) => c.wire.name === message.name);
+          const child = self.children?.get(message.name);
           if (child === undefined) return new ReplyFailure(new InvalidArgumentError('name', `no child named ${message.name}`));
           return kernel.stop(child.ref).then(
             () => undefined,
@@ -49,8 +49,8 @@ export function createSupervisorBehavior(kernel: Kernel): Behavior<{ id: string 
           );
         }
         case 'which-children':
-          return (self.children ?? []).map(
-            (c): ChildInfo => ({ name: c.wire.name, ref: c.ref, status: c.status, supervisor: c.isSupervisor, restarts: c.restarts }),
+          return [...(self.children?.values() ?? [])].map(
+            (c): ChildInfo => ({ name: c.name, ref: c.ref, status: c.status, supervisor: c.isSupervisor, restarts: c.restarts }),
           );
         default: {
           const never: never = message;

@@ -19,6 +19,7 @@ import {
   type SupervisorOp,
   type SupervisorOptions,
   type SupervisorSpec,
+  type WireChild,
   validateName,
 } from './spec.js';
 import { createSupervisorBehavior, SUPERVISOR_EXPORT, SUPERVISOR_MODULE, type ChildInfo } from './supervisor-behavior.js';
@@ -76,6 +77,7 @@ export class ActorSystem {
   readonly registry: Registry;
   readonly #host: ActorHost;
   readonly #kernel: Kernel;
+  readonly #defaultWires = new WeakMap<object, WireChild>();
   #pool: ThreadPool | null = null;
   #state: 'running' | 'stopping' | 'stopped' = 'running';
   #stopPromise: Promise<void> | null = null;
@@ -161,11 +163,19 @@ export class ActorSystem {
    */
   spawn<P, M, S, R>(behavior: Behavior<P, M, S, R>, options?: SpawnOptions<P>): Promise<ActorRef<M, R>>;
   spawn(spec: SupervisorSpec, options?: SpawnOptions<never>): Promise<ActorRef<SupervisorOp>>;
-  spawn(behavior: Behavior | SupervisorSpec, options: SpawnOptions = {}): Promise<ActorRef> {
+  spawn(behavior: Behavior | SupervisorSpec, options?: SpawnOptions): Promise<ActorRef> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
     try {
-      if (options.name !== undefined) validateName(options.name, 'options.name');
-      const wire = toWire(options.name ?? '', behavior as Behavior<never, unknown, unknown, unknown>, options, 'options');
+      let wire: WireChild | undefined;
+      if (options === undefined && typeof behavior === 'object' && behavior !== null) {
+        // Spawning many default actors of one behavior shares one (immutable) wire spec.
+        wire = this.#defaultWires.get(behavior);
+        if (wire === undefined) this.#defaultWires.set(behavior, (wire = toWire('', behavior as Behavior<never, unknown, unknown, unknown>, {}, 'options')));
+      } else {
+        const opts = options ?? {};
+        if (opts.name !== undefined) validateName(opts.name, 'options.name');
+        wire = toWire(opts.name ?? '', behavior as Behavior<never, unknown, unknown, unknown>, opts, 'options');
+      }
       return this.#kernel.startChild(this.#kernel.root, wire);
     } catch (error) {
       return Promise.reject(error);
