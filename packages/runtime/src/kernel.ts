@@ -311,6 +311,9 @@ export class Kernel {
     if (this.#stopping || sup.terminating || child.terminating || sup.children === null || sup.children.get(child.name) !== child) return;
     // A failed or restarting supervisor restarts all its children anyway: stale exits are moot.
     if (sup.status !== 'running') return;
+    // One incident (a thread crash) fails many children; a child that an earlier exit of the same
+    // incident already restarted (one-for-all, rest-for-one) is not restarted again.
+    if (exit.kind === 'failed' && child.incident === exit.incident) return;
     const abnormal = exit.kind === 'failed';
     const restart = child.wire.restart === 'permanent' || (child.wire.restart === 'transient' && abnormal);
     if (!restart) {
@@ -335,7 +338,10 @@ export class Kernel {
     }
     const delay = policy.nextDelay(child.id);
     const targets = affected.filter((e) => e.wire.restart !== 'temporary' || e === child);
-    for (const e of targets) e.status = 'restarting';
+    for (const e of targets) {
+      e.status = 'restarting';
+      e.incident = incident;
+    }
     const restartAll = async (): Promise<void> => {
       for (const e of targets) {
         if (this.#stopping || sup.terminating || sup.children!.get(e.name) !== e) continue;

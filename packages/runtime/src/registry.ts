@@ -51,6 +51,8 @@ export class Entry {
   onStarted: Resolver | null = null;
   onHalted: Resolver | null = null;
   onStopped: Resolver | null = null;
+  /** The incident whose restart this entry last went through. */
+  incident: string | null = null;
   /** Stopping for good (not for a restart): exits are not handled as failures. */
   terminating = false;
 

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { recordEvents, waitForEvent, within } from '@apiary/testkit';
+import { recordEvents, waitForEvent, waitForEvents, within } from '@apiary/testkit';
 import { ActorSystem, ErrorCodes, type ActorRef, type ActorSystemOptions } from '../src/index.ts';
 import { chaos, counter, type ChaosMsg, type CounterMsg } from './fixtures/behaviors.ts';
 
@@ -51,6 +51,40 @@ for (const cause of causes) {
       const info = await system.registry.describe(victims[0]!);
       assert.is(info?.restarts, 1);
       assert.is(info?.thread, 1);
+    } finally {
+      await system.stop();
+    }
+  });
+}
+
+for (const strategy of ['one-for-all', 'rest-for-one'] as const) {
+  test(`a thread crash under ${strategy} restarts each affected child exactly once`, async () => {
+    const { supervisor } = await import('../src/index.ts');
+    const system = await ActorSystem.start({ threads: 2 });
+    try {
+      const events = recordEvents(system.events);
+      await system.spawn(
+        supervisor({
+          strategy,
+          backoff: false,
+          children: [
+            { name: 'x', behavior: counter, placement: { thread: 2 } },
+            ...[1, 2, 3].map((i) => ({ name: `v${i}`, behavior: counter, placement: { thread: 1 } })),
+          ],
+        }),
+        { name: 'once' },
+      );
+      const expected = strategy === 'one-for-all' ? 4 : 3;
+      const restarted = waitForEvents(system.events, 'actor-restarted', expected);
+      await system.terminateThread(1);
+      await restarted;
+      const refs = ['x', 'v1', 'v2', 'v3'].map((n) => system.registry.get(`/once/${n}`) as ActorRef<CounterMsg, number>);
+      await Promise.all(refs.map((r) => system.ask(r, { type: 'get' })));
+      const infos = await Promise.all(refs.map((r) => system.registry.describe(r)));
+      // one-for-all also restarts x (another thread); rest-for-one only the ones after v1.
+      assert.equal(infos.map((i) => i?.restarts), strategy === 'one-for-all' ? [1, 1, 1, 1] : [0, 1, 1, 1]);
+      assert.is(events.ofType('actor-restarted').length, expected);
+      events.stop();
     } finally {
       await system.stop();
     }

@@ -1,0 +1,40 @@
+/**
+ * Behaviors of the supervision demo. Worker threads import this module by URL, so it stands alone.
+ */
+import { defineBehavior } from '@apiary/runtime';
+
+/** What a demo worker understands. */
+export type WorkerMsg =
+  | { readonly type: 'task'; readonly id: number }
+  | { readonly type: 'status' }
+  | { readonly type: 'fail' }
+  | { readonly type: 'crash-thread' };
+
+/** A worker's answer to `status` (and to every task). */
+export interface WorkerStatus {
+  readonly name: string;
+  readonly thread: number;
+  readonly tasksDone: number;
+}
+
+/** A worker that counts the tasks it did; `fail` throws, `crash-thread` kills its whole thread. */
+export const worker = defineBehavior(import.meta.url, 'worker', {
+  setup: (props: { name: string }) => ({ name: props.name, tasksDone: 0 }),
+  async receive(state, msg: WorkerMsg, ctx): Promise<WorkerStatus> {
+    switch (msg.type) {
+      case 'task':
+        // Pretend to work asynchronously (a model call would be here), without blocking the thread.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        state.tasksDone++;
+        break;
+      case 'status':
+        break;
+      case 'fail':
+        throw new Error(`${state.name} failed on purpose`);
+      case 'crash-thread':
+        // Simulates a native crash or a fatal bug outside any actor: the whole thread goes.
+        process.exit(1);
+    }
+    return { name: state.name, thread: ctx.thread, tasksDone: state.tasksDone };
+  },
+});
