@@ -66,30 +66,35 @@ const packages = readdirSync(join(root, 'packages'))
   .filter((dir) => existsSync(join(dir, 'package.json')));
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
 
-// 1. Typecheck every package, the examples and the benchmarks.
+async function build(dir) {
+  const pkg = existsSync(join(dir, 'package.json')) ? JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) : {};
+  if (!pkg.scripts?.build) return;
+  const config = existsSync(join(dir, 'tsconfig.build.json')) ? 'tsconfig.build.json' : 'tsconfig.json';
+  const r = await run(process.execPath, [tsc, '-p', join(dir, config)]);
+  let ok = r.code === 0;
+  if (ok && existsSync(join(dir, 'src'))) {
+    const c = await run(process.execPath, [join(root, 'scripts/copy-assets.mjs'), join(dir, 'src'), join(dir, 'dist')]);
+    ok = c.code === 0;
+  }
+  record(`build ${relative(root, dir)}`, ok);
+  if (!ok) console.log(r.out);
+}
+
 if (!noBuild) {
+  // 1. Build the packages first: the examples and benchmarks compile against their dist/ types.
+  for (const dir of packages) await build(dir);
+  // 2. Typecheck every package, the examples and the benchmarks.
   const projects = [...packages, join(root, 'examples'), join(root, 'benchmarks')].filter((d) => existsSync(join(d, 'tsconfig.json')));
   for (const dir of projects) {
     const r = await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json'), '--noEmit']);
     record(`typecheck ${relative(root, dir)}`, r.code === 0);
     if (r.code !== 0) console.log(r.out);
   }
-  // 2. Build every package that has a build step (dist/ is what users and the demo run).
-  for (const dir of [...packages, join(root, 'examples')]) {
-    const pkg = existsSync(join(dir, 'package.json')) ? JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) : {};
-    if (!pkg.scripts?.build) continue;
-    const r = await run(process.execPath, [tsc, '-p', join(dir, existsSync(join(dir, 'tsconfig.build.json')) ? 'tsconfig.build.json' : 'tsconfig.json')]);
-    let ok = r.code === 0;
-    if (ok && existsSync(join(dir, 'src'))) {
-      const c = await run(process.execPath, [join(root, 'scripts/copy-assets.mjs'), join(dir, 'src'), join(dir, 'dist')]);
-      ok = c.code === 0;
-    }
-    record(`build ${relative(root, dir)}`, ok);
-    if (!ok) console.log(r.out);
-  }
+  // 3. Build the examples (the demo runs from them).
+  await build(join(root, 'examples'));
 }
 
-// 3. Unit tests (TypeScript, tsx) and 4. smoke tests of the built output (plain node).
+// 4. Unit tests (TypeScript, tsx) and 5. smoke tests of the built output (plain node).
 const unit = [...packages.flatMap((d) => files(join(d, 'test'), /\.test\.ts$/)), ...files(join(root, 'benchmarks/test'), /\.test\.ts$/)];
 const smoke = packages.flatMap((d) => files(join(d, 'test-dist'), /\.test\.mjs$/));
 const queue = [

@@ -1,15 +1,12 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { AskOptions, SendOptions } from './behavior.js';
-import { ActorCell, type Waiter } from './cell.js';
+import type { ActorCell } from './cell.js';
 import { assertCloneable } from './cloneable.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
+import { PendingRequests } from './requests.js';
+import { Admission } from './admission.js';
 import {
-  ActorNotFoundError,
-  ActorStoppedError,
-  AskTimeoutError,
   InvalidArgumentError,
-  MailboxFullError,
-  deserializeError,
   serializeError,
   type SerializedError,
 } from './errors.js';
@@ -29,19 +26,6 @@ const DRAIN_BUDGET = 20_000;
 /** Envelopes buffered per peer thread while it is down. */
 const MAX_BUFFERED = 100_000;
 
-interface PendingAsk {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-  timer: TimerHandle;
-  thread: number;
-}
-
-interface PendingSend {
-  resolve(): void;
-  reject(error: Error): void;
-  thread: number;
-}
-
 /** Receives the host's lifecycle notices on the main thread (the kernel). */
 export type NoticeSink = (envelope: Envelope, fromThread: number) => void;
 
@@ -60,10 +44,9 @@ export class ActorHost {
   readonly #runQueue = new Deque<ActorCell>(64);
   #drainScheduled = false;
   #draining = false;
-  #askSeq = 0;
-  #sendSeq = 0;
-  readonly #asks = new Map<number, PendingAsk>();
-  readonly #sends = new Map<number, PendingSend>();
+  readonly #requests: PendingRequests;
+  /** Mailbox admission: capacity, overflow policies, dead letters. */
+  readonly admission: Admission;
   #noticeSink: NoticeSink | null = null;
   #processed = 0;
   readonly #drainBound = (): void => this.#drain();
@@ -72,6 +55,8 @@ export class ActorHost {
     this.thread = thread;
     this.#maxBatch = options.maxBatch;
     this.clock = options.clock ?? systemClock;
+    this.#requests = new PendingRequests(this.clock);
+    this.admission = new Admission(this);
     this.lifecycle = new Lifecycle(this);
   }
 
@@ -89,7 +74,7 @@ export class ActorHost {
   attach(thread: number, transport: Transport, preamble: readonly Envelope[] = []): void {
     let link = this.#links[thread];
     if (link === undefined) {
-      link = new Link(null, this.#maxBatch, MAX_BUFFERED, (env) => this.#bounce(env, 'thread-down'));
+      link = new Link(null, this.#maxBatch, MAX_BUFFERED, (env) => this.admission.bounce(env, 'thread-down'));
       this.#links[thread] = link;
     }
     link.attach(transport, preamble);
@@ -110,21 +95,11 @@ export class ActorHost {
   detach(thread: number, error: SerializedError): void {
     const link = this.#links[thread];
     if (link === undefined) {
-      this.#links[thread] = new Link(null, this.#maxBatch, MAX_BUFFERED, (env) => this.#bounce(env, 'thread-down'));
+      this.#links[thread] = new Link(null, this.#maxBatch, MAX_BUFFERED, (env) => this.admission.bounce(env, 'thread-down'));
     } else {
       link.detach()?.close('peer down');
     }
-    for (const [id, ask] of this.#asks) {
-      if (ask.thread !== thread) continue;
-      this.#asks.delete(id);
-      this.clock.clearTimeout(ask.timer);
-      ask.reject(deserializeError(error));
-    }
-    for (const [id, send] of this.#sends) {
-      if (send.thread !== thread) continue;
-      this.#sends.delete(id);
-      send.reject(deserializeError(error));
-    }
+    this.#requests.failThread(thread, error);
   }
 
   /** Closes every link (shutdown). */
@@ -154,7 +129,7 @@ export class ActorHost {
     }
     const link = this.#links[thread];
     if (link === undefined) {
-      this.#bounce(env, 'thread-down');
+      this.admission.bounce(env, 'thread-down');
       return;
     }
     link.push(env);
@@ -186,23 +161,12 @@ export class ActorHost {
         for (let i = 0; i < bs.length; i++) this.admit({ t: 'm', to, from: sender, b: bs[i] });
         return;
       }
-      case 'r': {
-        const ask = this.#asks.get(env.a);
-        if (ask === undefined) return; // timed out already
-        this.#asks.delete(env.a);
-        this.clock.clearTimeout(ask.timer);
-        if (env.e !== undefined) ask.reject(deserializeError(env.e));
-        else ask.resolve(env.v);
+      case 'r':
+        this.#requests.reply(env.a, env.v, env.e);
         return;
-      }
-      case 'k': {
-        const send = this.#sends.get(env.s);
-        if (send === undefined) return;
-        this.#sends.delete(env.s);
-        if (env.e !== undefined) send.reject(deserializeError(env.e));
-        else send.resolve();
+      case 'k':
+        this.#requests.ack(env.s, env.e);
         return;
-      }
       case 'def':
       case 'start':
       case 'reserve':
@@ -245,7 +209,7 @@ export class ActorHost {
     }
     assertCloneable(message, 'message');
     const link = this.#links[target.thread];
-    if (link === undefined) this.#bounce({ t: 'm', to: target.id, from, b: message }, 'thread-down');
+    if (link === undefined) this.admission.bounce({ t: 'm', to: target.id, from, b: message }, 'thread-down');
     else link.pushTell(target.id, from, message);
   }
 
@@ -259,12 +223,8 @@ export class ActorHost {
     }
     const timeoutMs = options?.timeoutMs ?? 5000;
     if (!(timeoutMs > 0)) return Promise.reject(new InvalidArgumentError('timeoutMs', 'must be > 0'));
-    const a = ++this.#askSeq;
     return new Promise<R>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        if (this.#asks.delete(a)) reject(new AskTimeoutError(target.path, timeoutMs));
-      }, timeoutMs);
-      this.#asks.set(a, { resolve: resolve as (v: unknown) => void, reject, timer, thread: target.thread });
+      const a = this.#requests.ask(target.thread, target.path, timeoutMs, resolve as (v: unknown) => void, reject);
       this.route(target.thread, { t: 'm', to: target.id, from, b: message, a, rt: this.thread });
     });
   }
@@ -279,9 +239,8 @@ export class ActorHost {
     }
     const timeoutMs = options?.timeoutMs ?? 5000;
     if (!(timeoutMs >= 0)) return Promise.reject(new InvalidArgumentError('timeoutMs', 'must be >= 0'));
-    const s = ++this.#sendSeq;
     return new Promise<void>((resolve, reject) => {
-      this.#sends.set(s, { resolve, reject, thread: target.thread });
+      const s = this.#requests.send(target.thread, resolve, reject);
       this.route(target.thread, { t: 'm', to: target.id, from, b: message, s, rt: this.thread, w: timeoutMs });
     });
   }
@@ -299,113 +258,17 @@ export class ActorHost {
 
   /** Admits a message into its target's mailbox, applying the overflow policy. */
   admit(env: MessageEnvelope): void {
-    const cell = this.cells.get(env.to);
-    if (cell === undefined) {
-      this.#bounce(env, 'not-found');
-      return;
-    }
-    if (cell.stopRequested !== null) {
-      this.#bounce(env, 'stopped');
-      return;
-    }
-    const mailbox = (cell.mailbox ??= new Deque());
-    if (mailbox.size < cell.capacity && (cell.waiters === null || cell.waiters.size === 0)) {
-      mailbox.push(env);
-      if (env.s !== undefined) this.route(env.rt!, { t: 'k', s: env.s });
-      if (!cell.scheduled && !cell.busy && cell.status === 'running') this.schedule(cell);
-      return;
-    }
-    this.publish({ type: 'mailbox-overflow', time: Date.now(), to: cell.path, capacity: cell.capacity, policy: cell.overflow });
-    switch (cell.overflow) {
-      case 'reject':
-        this.#refuse(env, cell, 'overflow');
-        return;
-      case 'drop-oldest': {
-        const dropped = mailbox.shift();
-        mailbox.push(env);
-        if (env.s !== undefined) this.route(env.rt!, { t: 'k', s: env.s });
-        if (dropped !== undefined) this.#refuse(dropped, cell, 'dropped');
-        return;
-      }
-      case 'backpressure': {
-        const waitMs = env.w;
-        const waiters = (cell.waiters ??= new Deque());
-        if (env.s === undefined || waitMs === undefined || waitMs <= 0 || waiters.size >= cell.capacity) {
-          this.#refuse(env, cell, 'overflow');
-          return;
-        }
-        const waiter: Waiter = { env, timer: null, done: false };
-        waiter.timer = this.clock.setTimeout(() => {
-          if (waiter.done) return;
-          waiter.done = true;
-          this.#refuse(env, cell, 'overflow');
-        }, waitMs);
-        waiters.push(waiter);
-        return;
-      }
-      default: {
-        const never: never = cell.overflow;
-        throw new Error(`unknown overflow policy ${String(never)}`);
-      }
-    }
+    this.admission.admit(env);
   }
 
-  /** Moves the oldest live backpressure waiter into the mailbox (called when a slot frees). */
-  admitWaiter(cell: ActorCell): void {
-    const waiters = cell.waiters;
-    if (waiters === null) return;
-    for (let w = waiters.shift(); w !== undefined; w = waiters.shift()) {
-      if (w.done) continue;
-      w.done = true;
-      if (w.timer !== null) this.clock.clearTimeout(w.timer);
-      cell.mailbox!.push(w.env);
-      this.route(w.env.rt!, { t: 'k', s: w.env.s! });
-      return;
-    }
-  }
-
-  #refuse(env: MessageEnvelope, cell: ActorCell, reason: 'overflow' | 'dropped'): void {
-    if (env.a !== undefined || env.s !== undefined) {
-      const e = serializeError(new MailboxFullError(cell.path, cell.capacity));
-      if (env.a !== undefined) this.route(env.rt!, { t: 'r', a: env.a, e });
-      else this.route(env.rt!, { t: 'k', s: env.s!, e });
-    }
-    this.deadLetter(env, reason, cell.path);
-  }
-
-  /** Fails an undeliverable envelope: asks and sends get a typed error, everything becomes a dead letter. */
-  #bounce(env: Envelope, reason: DeadLetterReason): void {
-    if (env.t === 'g') {
-      for (const b of env.bs) this.#bounce({ t: 'm', to: env.to, from: env.from, b }, reason);
-      return;
-    }
-    if (env.t !== 'm') return; // replies and notices to a dead thread have no one left to tell
-    const error =
-      reason === 'stopped' ? new ActorStoppedError(env.to, 'stopping') : reason === 'not-found' ? new ActorNotFoundError(env.to) : new ActorNotFoundError(env.to);
-    if (env.a !== undefined && env.rt !== undefined && env.rt !== -1) this.#replyError(env.rt, env.a, error);
-    if (env.s !== undefined && env.rt !== undefined) this.#ackError(env.rt, env.s, error);
-    this.deadLetter(env, reason, env.to);
-  }
-
-  #replyError(thread: number, a: number, error: Error): void {
-    if (thread === this.thread || this.#links[thread]?.up === true) this.route(thread, { t: 'r', a, e: serializeError(error) });
-  }
-
-  #ackError(thread: number, s: number, error: Error): void {
-    if (thread === this.thread || this.#links[thread]?.up === true) this.route(thread, { t: 'k', s, e: serializeError(error) });
-  }
-
-  /** Publishes a dead letter (the message body is kept when it can cross to the main thread). */
+  /** Publishes a dead letter (see Admission.deadLetter). */
   deadLetter(env: MessageEnvelope, reason: DeadLetterReason, to: string): void {
-    let message = env.b;
-    if (this.thread !== 0) {
-      try {
-        assertCloneable(message, 'dead letter');
-      } catch {
-        message = '[not cloneable]';
-      }
-    }
-    this.publish({ type: 'dead-letter', time: Date.now(), to, from: env.from?.path ?? null, reason, message });
+    this.admission.deadLetter(env, reason, to);
+  }
+
+  /** True while the link to `thread` is up (or it is this thread). */
+  isLinkUp(thread: number): boolean {
+    return thread === this.thread || this.#links[thread]?.up === true;
   }
 
   /** Replies to an ask with a handler's result ({@link ReplyFailure} replies with its error). */
@@ -504,18 +367,12 @@ export class ActorHost {
 
   /** Fails every ask and send still waiting (system stop), clearing their timers. */
   failPending(error: Error): void {
-    for (const ask of this.#asks.values()) {
-      this.clock.clearTimeout(ask.timer);
-      ask.reject(error);
-    }
-    this.#asks.clear();
-    for (const send of this.#sends.values()) send.reject(error);
-    this.#sends.clear();
+    this.#requests.failAll(error);
   }
 
   /** Number of asks and sends waiting for an answer. */
   get pendingRequests(): number {
-    return this.#asks.size + this.#sends.size;
+    return this.#requests.size;
   }
 }
 

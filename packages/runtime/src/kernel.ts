@@ -2,7 +2,6 @@ import type { StopReason, Terminated } from './behavior.js';
 import type { Clock } from './clock.js';
 import {
   ActorNotFoundError,
-  EscalatedError,
   InvalidArgumentError,
   NameTakenError,
   ShutdownTimeoutError,
@@ -11,7 +10,6 @@ import {
   ThreadCrashedError,
   deserializeError,
   serializeError,
-  type SerializedError,
 } from './errors.js';
 import type { EventBus } from './events.js';
 import type { ActorHost } from './host.js';
@@ -19,18 +17,13 @@ import type { IdGenerator } from './ids.js';
 import type { Envelope, StartSpec } from './protocol.js';
 import { makeRef, type ActorRef } from './ref.js';
 import { Entry, EntryIndex } from './registry.js';
-import type { Placement, WireChild, WireSupervisor } from './spec.js';
+import type { BehaviorDescriptor, Placement, WireChild, WireSupervisor } from './spec.js';
 import { SupervisorPolicy } from './supervision.js';
+import { SupervisionFlow, type Outcome } from './supervision-flow.js';
+import { DeathWatch } from './death-watch.js';
+import { BehaviorNumbers } from './behavior-numbers.js';
 import { SUPERVISOR_EXPORT, SUPERVISOR_MODULE } from './supervisor-behavior.js';
 import type { ThreadPool } from './thread-pool.js';
-
-/** Why a child left: it failed (with an incident id for intensity counting) or stopped. */
-type Exit =
-  | { readonly kind: 'failed'; readonly error: SerializedError; readonly incident: string }
-  | { readonly kind: 'stopped'; readonly reason: StopReason };
-
-/** What a notice-waiting command resolves to: null on success, else the error. */
-type Outcome = Error | null;
 
 /**
  * The main thread's authority over lifecycle: the registry, placement, supervision decisions
@@ -47,13 +40,11 @@ export class Kernel {
   #stopping = false;
   #seq = 0;
   #crashes = 0;
-  readonly #backoffTimers = new Set<ReturnType<Clock['setTimeout']>>();
-  readonly #behaviorIds = new Map<string, number>();
-  /** Behavior numbers cached on the (shared, immutable) descriptor objects. */
-  readonly #numbered = new WeakMap<object, number>();
-  /** Behavior numbers each thread has been told about. */
-  readonly #defined = new Map<number, Set<number>>();
-  readonly #external = new Map<string, ((t: Terminated) => void)[]>();
+  /** @internal Pending backoff restarts, cleared at shutdown. */
+  readonly backoffTimers = new Set<ReturnType<Clock['setTimeout']>>();
+  readonly #flow: SupervisionFlow;
+  readonly #numbers: BehaviorNumbers;
+  readonly #deathWatch: DeathWatch;
   readonly #onSystemFailure: (error: Error) => void;
 
   constructor(host: ActorHost, bus: EventBus, clock: Clock, ids: IdGenerator, onSystemFailure: (error: Error) => void) {
@@ -62,6 +53,11 @@ export class Kernel {
     this.#clock = clock;
     this.#ids = ids;
     this.#onSystemFailure = onSystemFailure;
+    this.#flow = new SupervisionFlow(this);
+    this.#numbers = new BehaviorNumbers((thread, env) => this.#host.route(thread, env));
+    this.#deathWatch = new DeathWatch(this.index, (thread, env) => {
+      if (this.isUp(thread)) this.#host.route(thread, env);
+    });
     host.setNoticeSink((env) => this.#onNotice(env));
   }
 
@@ -91,6 +87,32 @@ export class Kernel {
 
   get stopping(): boolean {
     return this.#stopping;
+  }
+
+  /** @internal */
+  get bus(): EventBus {
+    return this.#bus;
+  }
+
+  /** @internal */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  /** @internal A fresh number for incident ids. */
+  nextSeq(): number {
+    return ++this.#seq;
+  }
+
+  /** @internal Resolves when `thread` is up. */
+  whenUp(thread: number): Promise<void> {
+    return this.#pool?.whenUp(thread) ?? Promise.resolve();
+  }
+
+  /** @internal A failure reached past the root: stop the system. */
+  failSystem(error: Error): void {
+    if (this.#stopping) return;
+    this.#onSystemFailure(error);
   }
 
   // ---- placement and start ----------------------------------------------------------------
@@ -135,12 +157,12 @@ export class Kernel {
     const entry = new Entry(makeRef(id, path, thread), wire, sup);
     this.index.add(entry);
     sup.children.set(finalName, entry);
-    if (wire.behavior.kind !== 'apiary.supervisor' && this.#isUp(thread)) {
+    if (wire.behavior.kind !== 'apiary.supervisor' && this.isUp(thread)) {
       // Fast path for the common case (a leaf on a live thread): one promise and one waiter object
       // per spawn, because spawning 100 k actors a second is a stated goal and GC shows every allocation.
       return new Promise<ActorRef>((resolve, reject) => {
         entry.onStarted = new SpawnWaiter(this, entry, resolve, reject);
-        this.#host.route(thread, { t: 'start', spec: this.#startSpec(entry) });
+        this.#host.route(thread, { t: 'start', spec: this.startSpec(entry) });
       });
     }
     return this.#startEntry(entry).then(
@@ -162,7 +184,7 @@ export class Kernel {
   /** @internal A spawn failed: undo the registration and wrap the cause. */
   spawnFailed(entry: Entry, error: unknown): Error {
     this.#forget(entry);
-    if (this.#isUp(entry.thread)) this.#host.route(entry.thread, { t: 'kill', id: entry.id });
+    if (this.isUp(entry.thread)) this.#host.route(entry.thread, { t: 'kill', id: entry.id });
     return error instanceof SpawnFailedError ? error : new SpawnFailedError(entry.ref.path, error);
   }
 
@@ -170,7 +192,7 @@ export class Kernel {
     const wire = entry.wire;
     if (wire.behavior.kind === 'apiary.supervisor') {
       const spec = wire.behavior;
-      const outcome = await this.#command(entry, { t: 'start', spec: this.#startSpec(entry) }, 'started');
+      const outcome = await this.command(entry, { t: 'start', spec: this.startSpec(entry) }, 'started');
       if (outcome !== null) throw outcome;
       entry.policy = new SupervisorPolicy(spec, this.#clock);
       entry.children = new Map();
@@ -180,55 +202,35 @@ export class Kernel {
           await this.startChild(entry, child);
         } catch (error) {
           // OTP: a supervisor whose init cannot start a child fails to start; undo what started.
-          for (const started of [...entry.children.values()].reverse()) await this.#stopEntry(started, 'shutdown', false);
+          for (const started of [...entry.children.values()].reverse()) await this.stopEntry(started, 'shutdown', false);
           throw error;
         }
       }
       return;
     }
     await this.#pool?.whenUp(entry.thread);
-    const outcome = await this.#command(entry, { t: 'start', spec: this.#startSpec(entry) }, 'started');
+    const outcome = await this.command(entry, { t: 'start', spec: this.startSpec(entry) }, 'started');
     if (outcome !== null) throw outcome;
     entry.status = 'running';
     entry.needsFullStart = false;
   }
 
-  #startSpec(entry: Entry): StartSpec {
+  /** @internal */
+  startSpec(entry: Entry): StartSpec {
     const b = entry.wire.behavior;
     const isSup = b.kind === 'apiary.supervisor';
     return {
       id: entry.id,
       path: entry.ref.path,
-      b: isSup ? this.#define(entry.thread, SUPERVISOR_MODULE, SUPERVISOR_EXPORT) : this.#define(entry.thread, b.module, b.exportName, b),
+      b: isSup ? this.#numbers.define(entry.thread, SUPERVISOR_MODULE, SUPERVISOR_EXPORT) : this.#numbers.define(entry.thread, b.module, b.exportName, b),
       props: isSup ? { id: entry.id } : entry.wire.props,
       capacity: entry.wire.capacity,
       overflow: entry.wire.overflow,
     };
   }
 
-  /**
-   * The number standing for a behavior on `thread`, defining it there first if needed (a `def`
-   * envelope, ordered before the start that uses it on the same link).
-   */
-  #define(thread: number, module: string, exportName: string, descriptor?: object): number {
-    let b = descriptor === undefined ? undefined : this.#numbered.get(descriptor);
-    if (b === undefined) {
-      const key = `${module}#${exportName}`;
-      b = this.#behaviorIds.get(key);
-      if (b === undefined) this.#behaviorIds.set(key, (b = this.#behaviorIds.size + 1));
-      if (descriptor !== undefined) this.#numbered.set(descriptor, b);
-    }
-    let known = this.#defined.get(thread);
-    if (known === undefined) this.#defined.set(thread, (known = new Set()));
-    if (!known.has(b)) {
-      known.add(b);
-      this.#host.route(thread, { t: 'def', b, module, exportName });
-    }
-    return b;
-  }
-
-  /** Sends a command to the entry's host and waits for the matching notice. */
-  #command(entry: Entry, env: Envelope, notice: 'started' | 'halted' | 'stopped'): Promise<Outcome> {
+  /** @internal Sends a command to the entry's host and waits for the matching notice. */
+  command(entry: Entry, env: Envelope, notice: 'started' | 'halted' | 'stopped'): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
       const resolver = { resolve: () => resolve(null), reject: (error: Error) => resolve(error) };
       if (notice === 'started') entry.onStarted = resolver;
@@ -272,7 +274,7 @@ export class Kernel {
         entry.status = 'failed';
         entry.lastError = env.e;
         this.#bus.publish({ type: 'actor-failed', time: Date.now(), ref: entry.ref, error: env.e });
-        if (!entry.terminating) this.#exit(entry, { kind: 'failed', error: env.e, incident: `fail:${++this.#seq}` });
+        if (!entry.terminating) this.#flow.exit(entry, { kind: 'failed', error: env.e, incident: `fail:${++this.#seq}` });
         return;
       }
       case 'stopped': {
@@ -287,154 +289,12 @@ export class Kernel {
         // Unrequested: the actor stopped itself. Its supervisor decides, by restart type.
         entry.needsFullStart = true;
         entry.status = 'stopped';
-        if (!entry.terminating) this.#exit(entry, { kind: 'stopped', reason: env.reason });
+        if (!entry.terminating) this.#flow.exit(entry, { kind: 'stopped', reason: env.reason });
         return;
       }
       default:
         return;
     }
-  }
-
-  // ---- supervision ------------------------------------------------------------------------
-
-  /** Queues an exit on the supervisor's chain, so its decisions happen one at a time. */
-  #exit(child: Entry, exit: Exit): void {
-    const sup = child.parent;
-    if (sup === null) {
-      if (exit.kind === 'failed') this.#failSystem(deserializeError(exit.error));
-      return;
-    }
-    sup.chain = (sup.chain ?? Promise.resolve()).then(() => this.#handleExit(sup, child, exit)).catch((error: unknown) => this.#failSystem(error as Error));
-  }
-
-  async #handleExit(sup: Entry, child: Entry, exit: Exit): Promise<void> {
-    if (this.#stopping || sup.terminating || child.terminating || sup.children === null || sup.children.get(child.name) !== child) return;
-    // A failed or restarting supervisor restarts all its children anyway: stale exits are moot.
-    if (sup.status !== 'running') return;
-    // One incident (a thread crash) fails many children; a child that an earlier exit of the same
-    // incident already restarted (one-for-all, rest-for-one) is not restarted again.
-    if (exit.kind === 'failed' && child.incident === exit.incident) return;
-    const abnormal = exit.kind === 'failed';
-    const restart = child.wire.restart === 'permanent' || (child.wire.restart === 'transient' && abnormal);
-    if (!restart) {
-      await this.#stopEntry(child, abnormal ? 'failed' : exit.reason, false);
-      return;
-    }
-    const policy = sup.policy!;
-    const incident = exit.kind === 'failed' ? exit.incident : `stop:${++this.#seq}`;
-    if (!policy.allowRestart(incident)) {
-      await this.#escalate(sup, exit.kind === 'failed' ? exit.error : serializeError(new Error(`child ${child.ref.path} stopped`)));
-      return;
-    }
-    const siblings = policy.strategy === 'one-for-one' ? [child] : [...sup.children.values()];
-    const affected = policy.affected(siblings, siblings.indexOf(child));
-    // OTP order: every affected child is taken down in reverse start order (the failed one
-    // included, so its preRestart runs in turn), then all start again in start order.
-    if (affected.length > 1) {
-      for (const other of [...affected].reverse()) {
-        if (other !== child && other.wire.restart === 'temporary') await this.#stopEntry(other, 'shutdown', false);
-        else await this.#halt(other, exit);
-      }
-    }
-    const delay = policy.nextDelay(child.id);
-    const targets = affected.filter((e) => e.wire.restart !== 'temporary' || e === child);
-    for (const e of targets) {
-      e.status = 'restarting';
-      e.incident = incident;
-    }
-    const restartAll = async (): Promise<void> => {
-      for (const e of targets) {
-        if (this.#stopping || sup.terminating || sup.children!.get(e.name) !== e) continue;
-        const outcome = await this.#restartEntry(e, delay);
-        if (outcome !== null) {
-          e.status = 'failed';
-          e.lastError = serializeError(outcome);
-          this.#bus.publish({ type: 'actor-failed', time: Date.now(), ref: e.ref, error: e.lastError });
-          this.#exit(e, { kind: 'failed', error: e.lastError, incident: `fail:${++this.#seq}` });
-        }
-      }
-    };
-    if (delay === 0) {
-      await restartAll();
-    } else {
-      // Backoff waits off the chain, so other children's failures are handled meanwhile.
-      const timer = this.#clock.setTimeout(() => {
-        this.#backoffTimers.delete(timer);
-        sup.chain = (sup.chain ?? Promise.resolve()).then(restartAll).catch((error: unknown) => this.#failSystem(error as Error));
-      }, delay);
-      this.#backoffTimers.add(timer);
-    }
-  }
-
-  /** Halts a sibling for a one-for-all / rest-for-one restart (preRestart runs; mailbox kept). */
-  async #halt(entry: Entry, exit: Exit): Promise<void> {
-    if (entry.isSupervisor) {
-      for (const c of [...(entry.children?.values() ?? [])].reverse()) await this.#stopEntry(c, 'shutdown', true);
-      return;
-    }
-    if (entry.needsFullStart || !this.#isUp(entry.thread)) return;
-    const e = exit.kind === 'failed' ? exit.error : serializeError(new Error('sibling stopped'));
-    await this.#command(entry, { t: 'halt', id: entry.id, e }, 'halted');
-  }
-
-  /** Starts an entry again after a failure; null on success. */
-  async #restartEntry(entry: Entry, delayMs: number): Promise<Outcome> {
-    try {
-      if (entry.isSupervisor) {
-        // A restarted supervisor starts with a fresh intensity window and restarts all its children.
-        entry.policy = new SupervisorPolicy(entry.wire.behavior as WireSupervisor, this.#clock);
-        const outcome = await this.#command(entry, { t: 'restart', id: entry.id, props: { id: entry.id } }, 'started');
-        if (outcome !== null) return outcome;
-        entry.terminating = false;
-        for (const child of [...(entry.children?.values() ?? [])]) {
-          const childOutcome = await this.#restartEntry(child, 0);
-          if (childOutcome !== null) return childOutcome;
-        }
-      } else {
-        await this.#pool?.whenUp(entry.thread);
-        const env: Envelope = entry.needsFullStart
-          ? { t: 'start', spec: this.#startSpec(entry) }
-          : { t: 'restart', id: entry.id, props: entry.wire.props };
-        const outcome = await this.#command(entry, env, 'started');
-        if (outcome !== null) return outcome;
-      }
-    } catch (error) {
-      return error as Error;
-    }
-    entry.needsFullStart = false;
-    entry.status = 'running';
-    entry.restarts++;
-    entry.parent?.policy?.started(entry.id);
-    this.#bus.publish({ type: 'actor-restarted', time: Date.now(), ref: entry.ref, restarts: entry.restarts, delayMs });
-    return null;
-  }
-
-  async #escalate(sup: Entry, cause: SerializedError): Promise<void> {
-    const policy = sup.policy!;
-    const error = new EscalatedError(sup.ref.path, policy.intensity, policy.periodMs, deserializeError(cause));
-    this.#bus.publish({
-      type: 'supervisor-escalated',
-      time: Date.now(),
-      ref: sup.ref,
-      restarts: policy.recentRestarts,
-      periodMs: policy.periodMs,
-      error: serializeError(error),
-    });
-    sup.terminating = true;
-    for (const child of [...sup.children!.values()].reverse()) await this.#stopEntry(child, 'shutdown', true);
-    if (sup.parent === null) {
-      this.#failSystem(error);
-      return;
-    }
-    sup.terminating = false; // its children are down; it is now a failed child of its parent
-    sup.status = 'failed';
-    sup.lastError = serializeError(error);
-    this.#exit(sup, { kind: 'failed', error: sup.lastError, incident: `escalation:${++this.#seq}` });
-  }
-
-  #failSystem(error: Error): void {
-    if (this.#stopping) return;
-    this.#onSystemFailure(error);
   }
 
   // ---- stop -------------------------------------------------------------------------------
@@ -443,17 +303,17 @@ export class Kernel {
    * Stops an entry in order: a supervisor's children first, in reverse start order, each within its
    * shutdown timeout. `keep` leaves it registered (stopped, to be started again by a restart).
    */
-  async #stopEntry(entry: Entry, reason: StopReason, keep: boolean): Promise<void> {
+  async stopEntry(entry: Entry, reason: StopReason, keep: boolean): Promise<void> {
     if (!keep) entry.terminating = true;
     if (entry.status === 'stopped' && keep) return;
     entry.status = 'stopping';
     if (entry.children !== null) {
-      for (const child of [...entry.children.values()].reverse()) await this.#stopEntry(child, reason, keep);
+      for (const child of [...entry.children.values()].reverse()) await this.stopEntry(child, reason, keep);
     }
-    if (this.#isUp(entry.thread) && !entry.needsFullStart) {
+    if (this.isUp(entry.thread) && !entry.needsFullStart) {
       const timeoutMs = entry.wire.shutdownTimeoutMs;
       let timer: ReturnType<Clock['setTimeout']> | null = null;
-      const stopped = this.#command(entry, { t: 'stop', id: entry.id, reason }, 'stopped');
+      const stopped = this.command(entry, { t: 'stop', id: entry.id, reason }, 'stopped');
       const outcome = Number.isFinite(timeoutMs)
         ? await Promise.race([
             stopped,
@@ -465,7 +325,7 @@ export class Kernel {
       if (timer !== null) this.#clock.clearTimeout(timer);
       if (outcome instanceof ShutdownTimeoutError) {
         reason = 'killed';
-        await this.#command(entry, { t: 'kill', id: entry.id }, 'stopped');
+        await this.command(entry, { t: 'kill', id: entry.id }, 'stopped');
       }
     }
     entry.needsFullStart = true;
@@ -478,9 +338,7 @@ export class Kernel {
     this.#forget(entry);
     this.#bus.publish({ type: 'actor-stopped', time: Date.now(), ref: entry.ref, reason, error: reason === 'failed' ? entry.lastError : undefined });
     const signal: Terminated = { type: 'terminated', ref: entry.ref, reason, error: reason === 'failed' ? entry.lastError?.message : undefined };
-    for (const watcher of entry.watchers ?? []) this.#signal(watcher, signal);
-    for (const resolve of this.#external.get(entry.id) ?? []) resolve(signal);
-    this.#external.delete(entry.id);
+    this.#deathWatch.terminated(entry, signal);
   }
 
   #forget(entry: Entry): void {
@@ -498,7 +356,7 @@ export class Kernel {
     if (entry === undefined) return Promise.reject(new ActorNotFoundError(ref.path));
     if (entry === this.#root) return Promise.reject(new InvalidArgumentError('ref', 'is the root guardian; use system.stop()'));
     const sup = entry.parent!;
-    const run = (): Promise<void> => this.#stopEntry(entry, reason, false);
+    const run = (): Promise<void> => this.stopEntry(entry, reason, false);
     const done = (sup.chain ?? Promise.resolve()).then(run, run);
     sup.chain = done.catch(() => undefined);
     return done;
@@ -507,12 +365,13 @@ export class Kernel {
   /** Stops everything in order, root last. */
   async shutdown(): Promise<void> {
     this.#stopping = true;
-    for (const timer of this.#backoffTimers) this.#clock.clearTimeout(timer);
-    this.#backoffTimers.clear();
-    await this.#stopEntry(this.#root, 'shutdown', false);
+    for (const timer of this.backoffTimers) this.#clock.clearTimeout(timer);
+    this.backoffTimers.clear();
+    await this.stopEntry(this.#root, 'shutdown', false);
   }
 
-  #isUp(thread: number): boolean {
+  /** @internal True while `thread` runs. */
+  isUp(thread: number): boolean {
     return this.#pool === null || this.#pool.isUp(thread);
   }
 
@@ -520,35 +379,19 @@ export class Kernel {
 
   /** Registers (or cancels) `watcher` watching `targetId`. */
   watch(watcherId: string, targetId: string, on: boolean): void {
-    const target = this.index.byId.get(targetId);
-    if (target === undefined) {
-      if (on) this.#signal(watcherId, { type: 'terminated', ref: makeRef(targetId, `#${targetId}`, -1), reason: 'not-found' });
-      return;
-    }
-    if (on) (target.watchers ??= new Set()).add(watcherId);
-    else target.watchers?.delete(watcherId);
+    this.#deathWatch.watch(watcherId, targetId, on);
   }
 
   /** Resolves when `ref` stops for good (immediately with `not-found` if it is unknown). */
   whenTerminated(ref: ActorRef): Promise<Terminated> {
-    if (!this.index.byId.has(ref.id)) return Promise.resolve({ type: 'terminated', ref, reason: 'not-found' });
-    return new Promise((resolve) => {
-      const list = this.#external.get(ref.id) ?? [];
-      list.push(resolve);
-      this.#external.set(ref.id, list);
-    });
-  }
-
-  #signal(watcherId: string, sig: Terminated): void {
-    const watcher = this.index.byId.get(watcherId);
-    if (watcher !== undefined && this.#isUp(watcher.thread)) this.#host.route(watcher.thread, { t: 'sig', to: watcherId, sig });
+    return this.#deathWatch.whenTerminated(ref);
   }
 
   // ---- thread crashes ---------------------------------------------------------------------
 
   /** A worker thread died: every actor on it failed with one shared incident. */
   threadCrashed(thread: number, error: ThreadCrashedError): number {
-    this.#defined.delete(thread); // the replacement knows no behavior numbers yet
+    this.#numbers.forget(thread); // the replacement knows no behavior numbers yet
     const incident = `thread:${thread}:${++this.#crashes}`;
     const serialized = serializeError(error);
     const victims = this.index.onThread(thread);
@@ -565,32 +408,23 @@ export class Kernel {
       entry.status = 'failed';
       entry.lastError = serialized;
       this.#bus.publish({ type: 'actor-failed', time: Date.now(), ref: entry.ref, error: serialized });
-      this.#exit(entry, { kind: 'failed', error: serialized, incident });
+      this.#flow.exit(entry, { kind: 'failed', error: serialized, incident });
     }
     return victims.length;
   }
 
   /** Reservations the replacement thread gets first, so mail buffered for its actors waits for them. */
   preamble(thread: number): Envelope[] {
-    this.#defined.delete(thread);
-    const out: Envelope[] = [];
-    const defs = new Map<string, number>();
-    for (const e of this.index.onThread(thread)) {
-      if (e.terminating) continue;
-      const b = e.wire.behavior;
-      if (b.kind === 'apiary.supervisor') continue;
-      const key = `${b.module}#${b.exportName}`;
-      let n = this.#behaviorIds.get(key);
-      if (n === undefined) this.#behaviorIds.set(key, (n = this.#behaviorIds.size + 1));
-      if (!defs.has(key)) {
-        defs.set(key, n);
-        out.push({ t: 'def', b: n, module: b.module, exportName: b.exportName });
-      }
-      out.push({ t: 'reserve', spec: { id: e.id, path: e.ref.path, b: n, props: e.wire.props, capacity: e.wire.capacity, overflow: e.wire.overflow } });
-    }
-    this.#defined.set(thread, new Set(defs.values()));
-    return out;
+    const actors = this.index.onThread(thread).filter((e) => !e.terminating && e.wire.behavior.kind !== 'apiary.supervisor');
+    return this.#numbers.preamble(
+      thread,
+      actors.map((e) => {
+        const b = e.wire.behavior as BehaviorDescriptor;
+        return { module: b.module, exportName: b.exportName, spec: (n: number) => ({ id: e.id, path: e.ref.path, b: n, props: e.wire.props, capacity: e.wire.capacity, overflow: e.wire.overflow }) };
+      }),
+    );
   }
+
 }
 
 /** Resolves a fast-path spawn when its host reports the start (see Kernel.startChild). */

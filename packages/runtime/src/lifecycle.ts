@@ -1,9 +1,9 @@
-import { isBehavior, type Behavior, type Signal, type StopReason } from './behavior.js';
+import type { Signal, StopReason } from './behavior.js';
+import { BehaviorLoader } from './behavior-loader.js';
 import {
   ActorFailedError,
   ActorNotFoundError,
   ActorStoppedError,
-  BehaviorLoadError,
   deserializeError,
   serializeError,
   toError,
@@ -27,10 +27,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  */
 export class Lifecycle {
   readonly #host: ActorHost;
-  readonly #behaviors = new Map<string, Behavior>();
-  readonly #loading = new Map<string, Promise<Behavior>>();
-  /** Behavior numbers defined by the kernel for this thread. */
-  readonly #defs = new Map<number, { module: string; exportName: string; key: string }>();
+  /** Behaviors of this thread, by the numbers the kernel gave them. */
+  readonly behaviors = new BehaviorLoader();
 
   constructor(host: ActorHost) {
     this.#host = host;
@@ -40,7 +38,7 @@ export class Lifecycle {
   command(env: Command): void {
     switch (env.t) {
       case 'def':
-        this.#defs.set(env.b, { module: env.module, exportName: env.exportName, key: `${env.module}#${env.exportName}` });
+        this.behaviors.define(env.b, env.module, env.exportName);
         return;
       case 'start':
         this.#start(env.spec);
@@ -87,7 +85,7 @@ export class Lifecycle {
     while (mailbox !== null && n < throughput && this.#ready(cell)) {
       const env = mailbox.shift();
       if (env === undefined) break;
-      if (cell.waiters !== null && cell.waiters.size > 0) this.#host.admitWaiter(cell);
+      if (cell.waiters !== null && cell.waiters.size > 0) this.#host.admission.admitWaiter(cell);
       n++;
       this.#invoke(cell, env);
     }
@@ -135,16 +133,6 @@ export class Lifecycle {
     cell.current = null;
     cell.processed++;
     if (env.a !== undefined) this.#host.reply(env, result);
-  }
-
-  /** Registers a behavior that is not loaded from a module (the kernel's supervisor behavior). */
-  register(module: string, exportName: string, behavior: Behavior): void {
-    this.#behaviors.set(`${module}#${exportName}`, behavior);
-  }
-
-  /** Forgets the behavior numbers a replaced thread knew (the main thread keeps its own). */
-  resetDefs(): void {
-    this.#defs.clear();
   }
 
   #invokeSignal(cell: ActorCell, signal: Signal): void {
@@ -213,21 +201,14 @@ export class Lifecycle {
     } else {
       cell.spec = spec;
     }
-    const def = this.#defs.get(spec.b);
-    if (def === undefined) {
-      cell.status = 'halted';
-      this.#host.notify({ t: 'started', id: spec.id, e: serializeError(new BehaviorLoadError('?', '?', `behavior #${spec.b} was never defined on this thread`)) });
-      return;
-    }
-    const key = def.key;
-    const known = this.#behaviors.get(key);
+    const known = this.behaviors.loaded(spec.b);
     if (known !== undefined) {
       cell.behavior = known;
       this.#setup(cell, spec.props);
       return;
     }
     const target = cell;
-    this.#load(def.module, def.exportName, key).then(
+    this.behaviors.load(spec.b).then(
       (behavior) => {
         if (this.#host.cells.get(spec.id) !== target) return; // killed while loading
         target.behavior = behavior;
@@ -239,28 +220,6 @@ export class Lifecycle {
         this.#host.notify({ t: 'started', id: spec.id, e: serializeError(error) });
       },
     );
-  }
-
-  #load(module: string, exportName: string, key: string): Promise<Behavior> {
-    let loading = this.#loading.get(key);
-    if (loading === undefined) {
-      loading = import(module).then(
-        (mod: Record<string, unknown>) => {
-          const behavior = mod[exportName];
-          if (!isBehavior(behavior)) {
-            throw new BehaviorLoadError(module, exportName, 'the export is missing or was not made by defineBehavior()');
-          }
-          this.#behaviors.set(key, behavior);
-          return behavior;
-        },
-        (error: unknown) => {
-          this.#loading.delete(key); // let a later start try again
-          throw new BehaviorLoadError(module, exportName, 'import failed', error);
-        },
-      );
-      this.#loading.set(key, loading);
-    }
-    return loading;
   }
 
   #setup(cell: ActorCell, props: unknown): void {

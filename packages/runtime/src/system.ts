@@ -90,7 +90,7 @@ export class ActorSystem {
     this.#kernel = new Kernel(this.#host, this.events, clock, new IdGenerator(), (error) => {
       void this.#shutdown({ reason: 'failed', error: new SystemFailedError(error) });
     });
-    this.#host.lifecycle.register(SUPERVISOR_MODULE, SUPERVISOR_EXPORT, createSupervisorBehavior(this.#kernel) as Behavior);
+    this.#host.lifecycle.behaviors.register(SUPERVISOR_MODULE, SUPERVISOR_EXPORT, createSupervisorBehavior(this.#kernel) as Behavior);
     this.registry = new Registry(this.#kernel, this.#host, () => this.#pool);
     this.#terminated = new Promise((resolve) => {
       this.#resolveTerminated = resolve;
