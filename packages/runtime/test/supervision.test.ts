@@ -182,6 +182,19 @@ test('startChild and terminateChild manage children at run time (OTP start_child
   await system.stop(sup);
 });
 
+test('an actor on a worker thread starts children under a supervisor with ctx.startChild', async ({ system }) => {
+  const { spawner } = await import('./fixtures/behaviors.ts');
+  const sup = await system.spawn(supervisor({}), { name: 'from-inside' });
+  const s = await system.spawn(spawner, { placement: { thread: 1 }, props: { supervisor: sup } });
+  const { child, value } = (await system.ask(s, { name: 'kid', start: 5 })) as { child: ActorRef; value: number };
+  assert.is(child.path, '/from-inside/kid');
+  assert.is(value, 5);
+  assert.equal((await system.whichChildren(sup)).map((c) => c.name), ['kid']);
+  const dup = await system.ask(s, { name: 'kid', start: 1 }).catch((e: { code: string; cause?: { code: string } }) => e);
+  assert.is((dup as { cause?: { code: string } }).cause?.code, ErrorCodes.NAME_TAKEN);
+  await system.stop(sup);
+});
+
 test('a supervisor whose child cannot start fails to spawn and leaves nothing behind', async ({ system }) => {
   const { badSetup } = await import('./fixtures/behaviors.ts');
   const error = await system
