@@ -23,6 +23,7 @@ export const ErrorCodes = {
   SYSTEM_STOPPED: 'APIARY_ERR_SYSTEM_STOPPED',
   SYSTEM_FAILED: 'APIARY_ERR_SYSTEM_FAILED',
   SHUTDOWN_TIMEOUT: 'APIARY_ERR_SHUTDOWN_TIMEOUT',
+  START_TIMEOUT: 'APIARY_ERR_START_TIMEOUT',
   UNKNOWN: 'APIARY_ERR_UNKNOWN',
 } as const;
 
@@ -164,6 +165,13 @@ export class ShutdownTimeoutError extends ApiaryError {
   }
 }
 
+/** An actor's `setup` (or its module import) did not finish within its start timeout; it was dropped. */
+export class StartTimeoutError extends ApiaryError {
+  constructor(path: string, timeoutMs: number) {
+    super(ErrorCodes.START_TIMEOUT, `${path} did not start within ${timeoutMs} ms`, { data: { path, timeoutMs } });
+  }
+}
+
 /** An error as plain data, safe to post between threads. */
 export interface SerializedError {
   readonly name: string;
@@ -222,6 +230,7 @@ const byName: Record<string, (new (...args: never[]) => ApiaryError) | undefined
   SystemStoppedError,
   SystemFailedError,
   ShutdownTimeoutError,
+  StartTimeoutError,
 };
 
 /**

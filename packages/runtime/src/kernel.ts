@@ -6,21 +6,22 @@ import {
   NameTakenError,
   ShutdownTimeoutError,
   SpawnFailedError,
+  StartTimeoutError,
   SystemStoppedError,
   ThreadCrashedError,
   deserializeError,
-  serializeError,
 } from './errors.js';
 import type { EventBus } from './events.js';
 import type { ActorHost } from './host.js';
 import type { IdGenerator } from './ids.js';
 import type { Envelope, StartSpec } from './protocol.js';
 import { makeRef, type ActorRef } from './ref.js';
-import { Entry, EntryIndex } from './registry.js';
+import { Entry, EntryIndex, SpawnWaiter } from './registry.js';
 import type { BehaviorDescriptor, Placement, WireChild, WireSupervisor } from './spec.js';
 import { SupervisorPolicy } from './supervision.js';
 import { SupervisionFlow, type Outcome } from './supervision-flow.js';
 import { DeathWatch } from './death-watch.js';
+import { StartWatchdog } from './start-watchdog.js';
 import { BehaviorNumbers } from './behavior-numbers.js';
 import { SUPERVISOR_EXPORT, SUPERVISOR_MODULE } from './supervisor-behavior.js';
 import type { ThreadPool } from './thread-pool.js';
@@ -45,6 +46,7 @@ export class Kernel {
   readonly #flow: SupervisionFlow;
   readonly #numbers: BehaviorNumbers;
   readonly #deathWatch: DeathWatch;
+  readonly #watchdog: StartWatchdog;
   readonly #onSystemFailure: (error: Error) => void;
 
   constructor(host: ActorHost, bus: EventBus, clock: Clock, ids: IdGenerator, onSystemFailure: (error: Error) => void) {
@@ -54,6 +56,7 @@ export class Kernel {
     this.#ids = ids;
     this.#onSystemFailure = onSystemFailure;
     this.#flow = new SupervisionFlow(this);
+    this.#watchdog = new StartWatchdog(clock, (entry) => this.#startTimedOut(entry));
     this.#numbers = new BehaviorNumbers((thread, env) => this.#host.route(thread, env));
     this.#deathWatch = new DeathWatch(this.index, (thread, env) => {
       if (this.isUp(thread)) this.#host.route(thread, env);
@@ -74,6 +77,7 @@ export class Kernel {
       tags: [],
       restart: 'permanent',
       shutdownTimeoutMs: Number.POSITIVE_INFINITY,
+      startTimeoutMs: Number.POSITIVE_INFINITY,
     };
     this.#root = new Entry(makeRef(this.#ids.next(), '/', 0), wire, null);
     this.index.add(this.#root);
@@ -162,6 +166,7 @@ export class Kernel {
       // per spawn, because spawning 100 k actors a second is a stated goal and GC shows every allocation.
       return new Promise<ActorRef>((resolve, reject) => {
         entry.onStarted = new SpawnWaiter(this, entry, resolve, reject);
+        this.#watchdog.watch(entry);
         this.#host.route(thread, { t: 'start', spec: this.startSpec(entry) });
       });
     }
@@ -233,11 +238,27 @@ export class Kernel {
   command(entry: Entry, env: Envelope, notice: 'started' | 'halted' | 'stopped'): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
       const resolver = { resolve: () => resolve(null), reject: (error: Error) => resolve(error) };
-      if (notice === 'started') entry.onStarted = resolver;
+      if (notice === 'started') {
+        entry.onStarted = resolver;
+        this.#watchdog.watch(entry);
+      }
       else if (notice === 'halted') entry.onHalted = resolver;
       else entry.onStopped = resolver;
       this.#host.route(entry.thread, env);
     });
+  }
+
+  /** A start that did not finish in time: drop the actor on its host and fail the waiter. */
+  #startTimedOut(entry: Entry): void {
+    const waiter = entry.onStarted;
+    if (waiter === null) return;
+    entry.onStarted = null;
+    if (this.isUp(entry.thread)) {
+      entry.onStopped = { resolve: () => undefined, reject: () => undefined }; // the kill's notice is expected
+      this.#host.route(entry.thread, { t: 'kill', id: entry.id });
+    }
+    entry.needsFullStart = true;
+    waiter.reject(new StartTimeoutError(entry.ref.path, entry.wire.startTimeoutMs));
   }
 
   // ---- notices from hosts -----------------------------------------------------------------
@@ -365,6 +386,7 @@ export class Kernel {
   /** Stops everything in order, root last. */
   async shutdown(): Promise<void> {
     this.#stopping = true;
+    this.#watchdog.stop();
     for (const timer of this.backoffTimers) this.#clock.clearTimeout(timer);
     this.backoffTimers.clear();
     await this.stopEntry(this.#root, 'shutdown', false);
@@ -392,24 +414,8 @@ export class Kernel {
   /** A worker thread died: every actor on it failed with one shared incident. */
   threadCrashed(thread: number, error: ThreadCrashedError): number {
     this.#numbers.forget(thread); // the replacement knows no behavior numbers yet
-    const incident = `thread:${thread}:${++this.#crashes}`;
-    const serialized = serializeError(error);
     const victims = this.index.onThread(thread);
-    for (const entry of victims) {
-      entry.needsFullStart = true;
-      for (const key of ['onStarted', 'onHalted', 'onStopped'] as const) {
-        const waiter = entry[key];
-        entry[key] = null;
-        if (waiter === null) continue;
-        if (key === 'onStarted') waiter.reject(error);
-        else waiter.resolve();
-      }
-      if (entry.terminating) continue;
-      entry.status = 'failed';
-      entry.lastError = serialized;
-      this.#bus.publish({ type: 'actor-failed', time: Date.now(), ref: entry.ref, error: serialized });
-      this.#flow.exit(entry, { kind: 'failed', error: serialized, incident });
-    }
+    this.#flow.threadCrashed(victims, error, `thread:${thread}:${++this.#crashes}`);
     return victims.length;
   }
 
@@ -423,24 +429,5 @@ export class Kernel {
         return { module: b.module, exportName: b.exportName, spec: (n: number) => ({ id: e.id, path: e.ref.path, b: n, props: e.wire.props, capacity: e.wire.capacity, overflow: e.wire.overflow }) };
       }),
     );
-  }
-
-}
-
-/** Resolves a fast-path spawn when its host reports the start (see Kernel.startChild). */
-class SpawnWaiter {
-  constructor(
-    readonly kernel: Kernel,
-    readonly entry: Entry,
-    readonly onRef: (ref: ActorRef) => void,
-    readonly onError: (error: Error) => void,
-  ) {}
-
-  resolve(): void {
-    this.onRef(this.kernel.spawned(this.entry));
-  }
-
-  reject(error: Error): void {
-    this.onError(this.kernel.spawnFailed(this.entry, error));
   }
 }

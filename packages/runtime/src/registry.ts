@@ -2,6 +2,7 @@ import type { SerializedError } from './errors.js';
 import type { ActorRef } from './ref.js';
 import type { WireChild } from './spec.js';
 import type { SupervisorPolicy } from './supervision.js';
+import type { Kernel } from './kernel.js';
 
 /** Lifecycle status of an actor, as the kernel tracks it. */
 export type ActorStatus = 'starting' | 'running' | 'failed' | 'restarting' | 'stopping' | 'stopped';
@@ -129,5 +130,23 @@ export class EntryIndex {
     const out: Entry[] = [];
     for (const e of this.byId.values()) if (e.thread === thread) out.push(e);
     return out;
+  }
+}
+
+/** @internal Resolves a fast-path spawn when its host reports the start (see Kernel.startChild). */
+export class SpawnWaiter {
+  constructor(
+    readonly kernel: Kernel,
+    readonly entry: Entry,
+    readonly onRef: (ref: ActorRef) => void,
+    readonly onError: (error: Error) => void,
+  ) {}
+
+  resolve(): void {
+    this.onRef(this.kernel.spawned(this.entry));
+  }
+
+  reject(error: Error): void {
+    this.onError(this.kernel.spawnFailed(this.entry, error));
   }
 }

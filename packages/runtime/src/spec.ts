@@ -89,6 +89,11 @@ export interface StartOptions<P = unknown> {
   readonly restart?: RestartType;
   /** Time allowed for an orderly stop before the child is dropped. Default 5000 (workers), Infinity (supervisors). */
   readonly shutdownTimeoutMs?: number;
+  /**
+   * Time allowed for `setup` (and the module import) at each start; past it the start fails with
+   * StartTimeoutError, so a hung setup cannot block its supervisor. Default {@link DEFAULT_START_TIMEOUT_MS}.
+   */
+  readonly startTimeoutMs?: number;
 }
 
 /** A child of a supervisor (OTP child spec). `name` is unique among its siblings. */
@@ -105,6 +110,8 @@ export interface SpawnOptions<P = unknown> extends StartOptions<P> {
 
 /** Default mailbox capacity. */
 export const DEFAULT_MAILBOX_CAPACITY = 10_000;
+/** Default time an actor gets to start (setup, module import). */
+export const DEFAULT_START_TIMEOUT_MS = 10_000;
 /** Default time an actor gets to stop in order. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
 /** Default backoff, as documented on {@link BackoffOptions}. */
@@ -195,6 +202,7 @@ export function validateStartOptions(options: StartOptions, field: string): void
     throw new InvalidArgumentError(`${field}.tags`, 'must be an array of strings');
   }
   if (options.shutdownTimeoutMs !== undefined) nonNegativeNumber(`${field}.shutdownTimeoutMs`, options.shutdownTimeoutMs);
+  if (options.startTimeoutMs !== undefined) positiveNumber(`${field}.startTimeoutMs`, options.startTimeoutMs);
 }
 
 function nonNegativeInteger(field: string, v: number): void {
@@ -235,6 +243,7 @@ export interface WireChild {
   readonly tags: readonly string[];
   readonly restart: RestartType;
   readonly shutdownTimeoutMs: number;
+  readonly startTimeoutMs: number;
 }
 
 /** @internal Validates a child spec and turns it into plain data (behaviors become descriptors). */
@@ -269,6 +278,7 @@ export function toWire(
     tags: options.tags ?? [],
     restart: options.restart ?? 'permanent',
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? (isSup ? Number.POSITIVE_INFINITY : DEFAULT_SHUTDOWN_TIMEOUT_MS),
+    startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
   };
 }
 

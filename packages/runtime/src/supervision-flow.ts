@@ -162,4 +162,24 @@ export class SupervisionFlow {
     sup.lastError = serializeError(error);
     this.exit(sup, { kind: 'failed', error: sup.lastError, incident: `escalation:${this.#k.nextSeq()}` });
   }
+
+  /** Every actor of a dead thread failed, as one incident: settle what waited on them, then exit each. */
+  threadCrashed(victims: readonly Entry[], error: Error, incident: string): void {
+    const serialized = serializeError(error);
+    for (const entry of victims) {
+      entry.needsFullStart = true;
+      for (const key of ['onStarted', 'onHalted', 'onStopped'] as const) {
+        const waiter = entry[key];
+        entry[key] = null;
+        if (waiter === null) continue;
+        if (key === 'onStarted') waiter.reject(error);
+        else waiter.resolve();
+      }
+      if (entry.terminating) continue;
+      entry.status = 'failed';
+      entry.lastError = serialized;
+      this.#k.bus.publish({ type: 'actor-failed', time: Date.now(), ref: entry.ref, error: serialized });
+      this.exit(entry, { kind: 'failed', error: serialized, incident });
+    }
+  }
 }

@@ -205,6 +205,22 @@ test('a supervisor whose child cannot start fails to spawn and leaves nothing be
   assert.is(system.registry.get('/broken/ok'), undefined);
 });
 
+test('a setup that never finishes fails the spawn with StartTimeoutError instead of hanging', async ({ system }) => {
+  const { hangingSetup } = await import('./fixtures/behaviors.ts');
+  const error = (await system.spawn(hangingSetup, { placement: { thread: 1 }, startTimeoutMs: 100 }).catch((e: unknown) => e)) as {
+    code: string;
+    cause?: { code: string };
+  };
+  assert.is(error.code, ErrorCodes.SPAWN_FAILED);
+  assert.is(error.cause?.code, ErrorCodes.START_TIMEOUT);
+  // A supervisor whose child hangs in setup fails to start, and stops cleanly.
+  const supError = (await system
+    .spawn(supervisor({ children: [{ name: 'h', behavior: hangingSetup, startTimeoutMs: 100 }] }), { name: 'hangs' })
+    .catch((e: unknown) => e)) as { code: string };
+  assert.is(supError.code, ErrorCodes.SPAWN_FAILED);
+  assert.is(system.registry.get('/hangs'), undefined);
+});
+
 test('child specs are validated when the supervisor spec is built', () => {
   assert.throws(() => supervisor({ strategy: 'one-for-some' as Strategy }), (e: { code: string }) => e.code === ErrorCodes.INVALID_ARGUMENT);
   assert.throws(() => supervisor({ intensity: -1 }), (e: { code: string }) => e.code === ErrorCodes.INVALID_ARGUMENT);
