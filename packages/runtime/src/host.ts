@@ -16,7 +16,7 @@ import { Link } from './link.js';
 import { Deque } from './mailbox.js';
 import type { ActorStats, Envelope, HostStats, MessageEnvelope } from './protocol.js';
 import { isActorRef, type ActorRef } from './ref.js';
-import { supervisorOp, toWireChild, type ChildSpec } from './spec.js';
+import { supervisorOp, toWireChild, type ChildSpec, type OverflowPolicy } from './spec.js';
 import { MessagePortTransport, type Transport } from './transport.js';
 
 /** Messages one actor processes before the scheduler moves on to the next (fairness). */
@@ -146,6 +146,26 @@ export class ActorHost {
     }
   }
 
+  /** Tells the kernel an actor started (grouped on the wire). */
+  notifyStarted(id: string): void {
+    if (this.#noticeSink !== null) this.notify({ t: 'started', id });
+    else {
+      const link = this.#links[0];
+      if (link !== undefined) link.pushStarted(id);
+    }
+  }
+
+  /** Starts an actor on `thread` (grouped on the wire with the starts around it). */
+  start(thread: number, b: number, capacity: number, overflow: OverflowPolicy, id: string, path: string, props: unknown): void {
+    if (thread === this.thread) {
+      this.lifecycle.command({ t: 'start', spec: { id, path, b, props, capacity, overflow } });
+      return;
+    }
+    const link = this.#links[thread];
+    if (link === undefined) return; // the kernel only starts on live threads; the start watchdog covers a race
+    link.pushStart(b, capacity, overflow, id, path, props);
+  }
+
   /** Publishes an event on the system bus (on the main thread). */
   publish(ev: ApiaryEvent): void {
     this.notify({ t: 'ev', ev });
@@ -166,6 +186,14 @@ export class ActorHost {
         return;
       case 'k':
         this.#requests.ack(env.s, env.e);
+        return;
+      case 'S': {
+        const { b, c, o, ids, paths, props } = env;
+        for (let i = 0; i < ids.length; i++) this.lifecycle.command({ t: 'start', spec: { id: ids[i]!, path: paths[i]!, b, props: props[i], capacity: c, overflow: o } });
+        return;
+      }
+      case 'R':
+        if (this.#noticeSink !== null) for (const id of env.ids) this.#noticeSink({ t: 'started', id }, from);
         return;
       case 'def':
       case 'start':

@@ -151,7 +151,8 @@ export class Kernel {
     const id = this.#ids.next();
     const finalName = wire.name === '' ? id : wire.name;
     const path = sup.ref.path === '/' ? `/${finalName}` : `${sup.ref.path}/${finalName}`;
-    if (sup.children.has(finalName)) return Promise.reject(new NameTakenError(path));
+    // An unnamed child is named by its fresh id, which no sibling can have.
+    if (wire.name !== '' && sup.children.has(finalName)) return Promise.reject(new NameTakenError(path));
     let thread: number;
     try {
       thread = wire.behavior.kind === 'apiary.supervisor' ? 0 : this.#place(wire.placement);
@@ -167,7 +168,9 @@ export class Kernel {
       return new Promise<ActorRef>((resolve, reject) => {
         entry.onStarted = new SpawnWaiter(this, entry, resolve, reject);
         this.#watchdog.watch(entry);
-        this.#host.route(thread, { t: 'start', spec: this.startSpec(entry) });
+        const b = wire.behavior as BehaviorDescriptor;
+        const n = this.#numbers.define(thread, b.module, b.exportName, b);
+        this.#host.start(thread, n, wire.capacity, wire.overflow, id, path, wire.props);
       });
     }
     return this.#startEntry(entry).then(

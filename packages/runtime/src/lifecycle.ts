@@ -254,7 +254,7 @@ export class Lifecycle {
     cell.preRestartDone = false;
     cell.haltError = null;
     cell.haltRequested = false;
-    this.#host.notify({ t: 'started', id: cell.id });
+    this.#host.notifyStarted(cell.id);
     if (cell.stopRequested !== null) this.#finishStop(cell);
     else this.#afterTurn(cell);
   }

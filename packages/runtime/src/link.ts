@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Envelope } from './protocol.js';
 import type { ActorRef } from './ref.js';
+import type { OverflowPolicy } from './spec.js';
 import type { Transport } from './transport.js';
 
 /**
@@ -57,11 +58,36 @@ export class Link {
     this.#pushed();
   }
 
+  /** Queues a start; consecutive starts of one behavior and mailbox setting share one column envelope. */
+  pushStart(b: number, c: number, o: OverflowPolicy, id: string, path: string, props: unknown): void {
+    const batch = this.#batch;
+    const last = batch[batch.length - 1];
+    if (last !== undefined && last.t === 'S' && last.b === b && last.c === c && last.o === o) {
+      last.ids.push(id);
+      last.paths.push(path);
+      last.props.push(props);
+    } else {
+      batch.push({ t: 'S', b, c, o, ids: [id], paths: [path], props: [props] });
+    }
+    this.#count++;
+    this.#pushed();
+  }
+
+  /** Queues a successful-start notice; consecutive ones share one envelope. */
+  pushStarted(id: string): void {
+    const batch = this.#batch;
+    const last = batch[batch.length - 1];
+    if (last !== undefined && last.t === 'R') last.ids.push(id);
+    else batch.push({ t: 'R', ids: [id] });
+    this.#count++;
+    this.#pushed();
+  }
+
   #pushed(): void {
     if (this.#transport === null) {
       while (this.#count > this.#maxBuffered) {
         const oldest = this.#batch.shift()!;
-        this.#count -= oldest.t === 'g' ? oldest.bs.length : 1;
+        this.#count -= oldest.t === 'g' ? oldest.bs.length : oldest.t === 'S' || oldest.t === 'R' ? oldest.ids.length : 1;
         this.#onDrop(oldest);
       }
       return;

@@ -46,6 +46,21 @@ export type Envelope =
   | { readonly t: 'def'; readonly b: number; readonly module: string; readonly exportName: string }
   /** Kernel -> host: start an actor (a new one, or a fresh incarnation after a thread crash). */
   | { readonly t: 'start'; readonly spec: StartSpec }
+  /**
+   * Kernel -> host: consecutive starts of one behavior with one mailbox setting, as columns (a spawn
+   * burst costs three array slots per actor on the wire instead of two objects).
+   */
+  | {
+      readonly t: 'S';
+      readonly b: number;
+      readonly c: number;
+      readonly o: OverflowPolicy;
+      readonly ids: string[];
+      readonly paths: string[];
+      readonly props: unknown[];
+    }
+  /** Host -> kernel: these actors started (the grouped form of a successful `started`). */
+  | { readonly t: 'R'; readonly ids: string[] }
   /** Kernel -> replacement host: hold a mailbox for an actor that is about to be started again. */
   | { readonly t: 'reserve'; readonly spec: StartSpec }
   /** Kernel -> host: halt an actor for a restart (stop processing, run preRestart, keep the mailbox). */

@@ -13,7 +13,12 @@ const SWEEP_MS = 250;
 export class StartWatchdog {
   readonly #clock: Clock;
   readonly #onTimeout: (entry: Entry) => void;
-  readonly #deadlines = new Map<Entry, number>();
+  /**
+   * Pending starts by the sweep period in which they fall due: [entry, its waiter, entry, waiter...].
+   * Appending to an array is the cheapest record per spawn; at due time a start still waiting with
+   * the same waiter has timed out, any other has settled and is skipped.
+   */
+  readonly #buckets = new Map<number, unknown[]>();
   #timer: TimerHandle | null = null;
   #stopped = false;
 
@@ -25,8 +30,11 @@ export class StartWatchdog {
   /** Watches the start the entry is waiting for now (its `onStarted`). */
   watch(entry: Entry): void {
     const timeout = entry.wire.startTimeoutMs;
-    if (!Number.isFinite(timeout) || this.#stopped) return;
-    this.#deadlines.set(entry, this.#clock.now() + timeout);
+    if (!Number.isFinite(timeout) || this.#stopped || entry.onStarted === null) return;
+    const due = Math.ceil((this.#clock.now() + timeout) / SWEEP_MS);
+    let bucket = this.#buckets.get(due);
+    if (bucket === undefined) this.#buckets.set(due, (bucket = []));
+    bucket.push(entry, entry.onStarted);
     this.#timer ??= this.#clock.setTimeout(() => this.#sweep(), Math.min(timeout, SWEEP_MS));
   }
 
@@ -35,21 +43,20 @@ export class StartWatchdog {
     this.#stopped = true;
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
-    this.#deadlines.clear();
+    this.#buckets.clear();
   }
 
   #sweep(): void {
     this.#timer = null;
-    const now = this.#clock.now();
-    for (const [entry, deadline] of this.#deadlines) {
-      if (entry.onStarted === null) {
-        this.#deadlines.delete(entry); // started, or failed, meanwhile
-        continue;
+    const now = Math.floor(this.#clock.now() / SWEEP_MS);
+    for (const [due, bucket] of this.#buckets) {
+      if (due > now) continue;
+      this.#buckets.delete(due);
+      for (let i = 0; i < bucket.length; i += 2) {
+        const entry = bucket[i] as Entry;
+        if (entry.onStarted !== null && entry.onStarted === bucket[i + 1]) this.#onTimeout(entry);
       }
-      if (deadline > now) continue;
-      this.#deadlines.delete(entry);
-      this.#onTimeout(entry);
     }
-    if (this.#deadlines.size > 0 && !this.#stopped) this.#timer = this.#clock.setTimeout(() => this.#sweep(), SWEEP_MS);
+    if (this.#buckets.size > 0 && !this.#stopped) this.#timer = this.#clock.setTimeout(() => this.#sweep(), SWEEP_MS);
   }
 }
