@@ -33,14 +33,18 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 /** Structured data attached to an error; it must be structured-cloneable to cross threads. */
 export type ErrorData = Readonly<Record<string, unknown>>;
 
-/** Base class of every Apiary error. `name` equals the class name; `code` never changes between versions. */
-export class ApiaryError extends Error {
+/**
+ * Base class of every Apiary error. `name` equals the class name; `code` never changes between
+ * versions. Other Apiary packages extend it with their own code union (`ApiaryError<TheirCode>`) and
+ * register their classes with {@link registerErrorClass} so they are rebuilt after crossing a thread.
+ */
+export class ApiaryError<C extends string = ErrorCode> extends Error {
   /** Stable machine-readable code, e.g. `APIARY_ERR_ASK_TIMEOUT`. Assert on this, never on the message. */
-  readonly code: ErrorCode;
+  readonly code: C;
   /** Extra facts about the failure (ids, limits, the offending field). */
   readonly data: ErrorData;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; data?: ErrorData }) {
+  constructor(code: C, message: string, options?: { cause?: unknown; data?: ErrorData }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.data = options?.data ?? {};
@@ -214,7 +218,9 @@ function safeData(data: ErrorData): ErrorData | undefined {
   }
 }
 
-const byName: Record<string, (new (...args: never[]) => ApiaryError) | undefined> = {
+type ErrorClass = new (...args: never[]) => ApiaryError<string>;
+
+const byName: Record<string, ErrorClass | undefined> = {
   InvalidArgumentError,
   MessageNotCloneableError,
   AskTimeoutError,
@@ -234,6 +240,14 @@ const byName: Record<string, (new (...args: never[]) => ApiaryError) | undefined
 };
 
 /**
+ * Registers an error class of another Apiary package, so {@link deserializeError} rebuilds it as
+ * that class after it crossed a thread. Its `name` must equal the class name.
+ */
+export function registerErrorClass(Ctor: ErrorClass): void {
+  byName[Ctor.name] = Ctor;
+}
+
+/**
  * Rebuilds an error from {@link SerializedError}. Apiary's own errors come back as their class (same
  * name, code, message, data, cause); any other error comes back as an `Error` with `name` and `code` restored.
  */
@@ -243,7 +257,7 @@ export function deserializeError(serialized: SerializedError): Error {
   let error: Error;
   if (Ctor !== undefined && serialized.code.startsWith('APIARY_ERR_')) {
     // Rebuild without running the constructor: its arguments are gone, the fields are in the data.
-    error = Object.create(Ctor.prototype) as ApiaryError;
+    error = Object.create(Ctor.prototype) as ApiaryError<string>;
     Object.assign(error, { code: serialized.code, data: serialized.data ?? {} });
   } else {
     error = new Error();

@@ -33,6 +33,7 @@ export {
   StartTimeoutError,
   serializeError,
   deserializeError,
+  registerErrorClass,
   toError,
 } from './errors.js';
 
