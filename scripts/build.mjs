@@ -2,13 +2,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { packagesInBuildOrder } from './packages.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
-const dirs = [
-  ...readdirSync(join(root, 'packages')).map((n) => join(root, 'packages', n)).filter((d) => existsSync(join(d, 'tsconfig.build.json'))),
-  join(root, 'examples'),
-].filter((d) => existsSync(join(d, 'src')) && readdirSync(join(d, 'src')).length > 0);
+const dirs = [...packagesInBuildOrder(root).filter((d) => existsSync(join(d, 'tsconfig.build.json'))), join(root, 'examples')].filter((d) => existsSync(join(d, 'src')) && readdirSync(join(d, 'src')).length > 0);
 for (const dir of dirs) {
   const config = existsSync(join(dir, 'tsconfig.build.json')) ? 'tsconfig.build.json' : 'tsconfig.json';
   const r = spawnSync(process.execPath, [tsc, '-p', join(dir, config)], { stdio: 'inherit' });

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { packagesInBuildOrder } from './packages.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -61,9 +62,7 @@ function files(dir, pattern) {
   return out.sort();
 }
 
-const packages = readdirSync(join(root, 'packages'))
-  .map((name) => join(root, 'packages', name))
-  .filter((dir) => existsSync(join(dir, 'package.json')));
+const packages = packagesInBuildOrder(root);
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
 
 async function build(dir) {

@@ -3,12 +3,20 @@
  * endpoint by baseURL) with retries, fallbacks, streaming and cost accounting. This file names every
  * export.
  */
+import './events.js';
+
 export { ModelClient } from './model-client.js';
 export { AgentError, AgentErrorCodes, ModelUnavailableError, ModelRejectedError, ModelOutputError } from './errors.js';
 export { DEFAULT_PRICES, priceOf, costOf } from './pricing.js';
 export { DEFAULT_RETRY, retryDelay, retryAfterMs } from './retry.js';
+export { defineTool, isTool, runToolCall, runToolCalls, toolsForModel, MAX_TOOL_CONTENT } from './tools.js';
+export { runTask, tighter, validateBudgets } from './runner.js';
+export { agent, toolRef } from './agent-behavior.js';
 
 export type { ModelClientOptions, ModelRequest, ModelResponse, ModelEvent, ModelUsage, ToolCallRequest, JsonSchemaFormat } from './model-client.js';
 export type { AgentErrorCode, ModelAttempt } from './errors.js';
 export type { ModelPrice, PriceTable } from './pricing.js';
 export type { RetryOptions } from './retry.js';
+export type { Tool, ToolSpec, ToolContext, ToolOutcome, ToolFailure } from './tools.js';
+export type { Budgets, TaskResult, TaskUsage, TaskEvent, TaskSpec, ToolCallRecord } from './runner.js';
+export type { AgentDefinition, AgentMessage, AgentTotals, ToolRef } from './agent-behavior.js';

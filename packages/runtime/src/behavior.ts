@@ -1,6 +1,8 @@
 import { InvalidArgumentError } from './errors.js';
 import type { ActorRef } from './ref.js';
 import type { ChildSpec } from './spec.js';
+import type { ApiaryEvent } from './events.js';
+import type { Replied } from './error-reply.js';
 
 /** Why an actor stopped for good. */
 export type StopReason =
@@ -51,8 +53,8 @@ export interface ActorContext<M = unknown> {
   readonly sender: ActorRef | null;
   /** Fire and forget. Throws MessageNotCloneableError when a cross-thread message cannot be cloned. */
   tell<T>(target: ActorRef<T, unknown>, message: T): void;
-  /** Request/reply with a timeout: resolves with the target handler's return value. */
-  ask<T, R>(target: ActorRef<T, R>, message: T, options?: AskOptions): Promise<R>;
+  /** Request/reply with a timeout: resolves with the target handler's return value (an ErrorReply rejects). */
+  ask<T, R>(target: ActorRef<T, R>, message: T, options?: AskOptions): Promise<Replied<R>>;
   /** Resolves once the target's mailbox accepted the message; waits for capacity under `backpressure`. */
   send<T>(target: ActorRef<T, unknown>, message: T, options?: SendOptions): Promise<void>;
   /** Stops this actor after the current message (reason `normal`). */
@@ -61,6 +63,12 @@ export interface ActorContext<M = unknown> {
   watch(target: ActorRef): void;
   /** Cancels a `watch`. */
   unwatch(target: ActorRef): void;
+  /**
+   * Publishes an event on the system's event bus (on the main thread), from any thread. Other
+   * packages add their event types to `ApiaryEventMap`. Throws MessageNotCloneableError when the
+   * event cannot cross a thread.
+   */
+  publish(event: ApiaryEvent): void;
   /** Starts a child under a supervisor (OTP's start_child); works from any thread. */
   startChild<T = unknown, R = unknown>(supervisor: ActorRef, spec: ChildSpec<T, R>): Promise<ActorRef<T, R>>;
 }

@@ -5,6 +5,9 @@ import type { HostActorStatus, MessageEnvelope, StartSpec } from './protocol.js'
 import { makeRef, type ActorRef } from './ref.js';
 import type { ChildSpec, OverflowPolicy } from './spec.js';
 import type { TimerHandle } from './clock.js';
+import { assertCloneable } from './cloneable.js';
+import type { ApiaryEvent } from './events.js';
+import type { Replied } from './error-reply.js';
 
 /** A `send` waiting for mailbox capacity under the backpressure policy. */
 export interface Waiter {
@@ -89,7 +92,7 @@ export class CellContext implements ActorContext {
     this.cell.host.tell(target, message, this.cell.ref);
   }
 
-  ask<T, R>(target: ActorRef<T, R>, message: T, options?: AskOptions): Promise<R> {
+  ask<T, R>(target: ActorRef<T, R>, message: T, options?: AskOptions): Promise<Replied<R>> {
     return this.cell.host.ask(target, message, options, this.cell.ref);
   }
 
@@ -107,6 +110,11 @@ export class CellContext implements ActorContext {
 
   unwatch(target: ActorRef): void {
     this.cell.host.watch(this.cell, target, false);
+  }
+
+  publish(event: ApiaryEvent): void {
+    if (this.cell.host.thread !== 0) assertCloneable(event, 'event');
+    this.cell.host.publish(event);
   }
 
   startChild<T, R>(supervisorRef: ActorRef, spec: ChildSpec<T, R>): Promise<ActorRef<T, R>> {

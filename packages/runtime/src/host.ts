@@ -4,6 +4,7 @@ import type { ActorCell } from './cell.js';
 import { assertCloneable } from './cloneable.js';
 import { systemClock, type Clock } from './clock.js';
 import { PendingRequests } from './requests.js';
+import { ErrorReply } from './error-reply.js';
 import { Admission } from './admission.js';
 import {
   InvalidArgumentError,
@@ -299,10 +300,10 @@ export class ActorHost {
     return thread === this.thread || this.#links[thread]?.up === true;
   }
 
-  /** Replies to an ask with a handler's result ({@link ReplyFailure} replies with its error). */
+  /** Replies to an ask with a handler's result ({@link ErrorReply} replies with its error). */
   reply(env: MessageEnvelope, value: unknown): void {
     if (env.a === undefined) return;
-    if (value instanceof ReplyFailure) {
+    if (value instanceof ErrorReply) {
       this.replyError(env, value.error);
       return;
     }
@@ -402,14 +403,6 @@ export class ActorHost {
   get pendingRequests(): number {
     return this.#requests.size;
   }
-}
-
-/**
- * @internal Returned by a main-thread system behavior (the supervisor) to answer an ask with an
- * error without failing the actor: a bad request is the caller's problem, not the supervisor's.
- */
-export class ReplyFailure {
-  constructor(readonly error: Error) {}
 }
 
 function checkRef(target: unknown): asserts target is ActorRef {

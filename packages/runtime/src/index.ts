@@ -5,6 +5,7 @@
 export { ActorSystem } from './system.js';
 export { defineBehavior, isBehavior } from './behavior.js';
 export { isActorRef } from './ref.js';
+export { ErrorReply } from './error-reply.js';
 export { supervisor, isSupervisorSpec, DEFAULT_BACKOFF, DEFAULT_MAILBOX_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_START_TIMEOUT_MS } from './spec.js';
 export { EventBus } from './events.js';
 export { Registry } from './registry-view.js';
@@ -50,6 +51,7 @@ export type {
   Terminated,
 } from './behavior.js';
 export type { ActorRef } from './ref.js';
+export type { Replied } from './error-reply.js';
 export type {
   BackoffOptions,
   ChildSpec,

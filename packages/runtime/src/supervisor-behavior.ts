@@ -1,6 +1,6 @@
 import type { Behavior } from './behavior.js';
 import { InvalidArgumentError, toError } from './errors.js';
-import { ReplyFailure } from './host.js';
+import { ErrorReply } from './error-reply.js';
 import type { Kernel } from './kernel.js';
 import type { ActorRef } from './ref.js';
 import type { ActorStatus } from './registry.js';
@@ -33,19 +33,19 @@ export function createSupervisorBehavior(kernel: Kernel): Behavior<{ id: string 
     setup: (props: { id: string }) => ({ id: props.id }),
     receive(state: { id: string }, message: SupervisorOp): unknown {
       if (!isSupervisorOp(message)) {
-        return new ReplyFailure(new InvalidArgumentError('message', 'a supervisor accepts supervisor operations only'));
+        return new ErrorReply(new InvalidArgumentError('message', 'a supervisor accepts supervisor operations only'));
       }
       const self = kernel.index.byId.get(state.id);
-      if (self === undefined) return new ReplyFailure(new InvalidArgumentError('supervisor', 'is not registered'));
+      if (self === undefined) return new ErrorReply(new InvalidArgumentError('supervisor', 'is not registered'));
       switch (message.op) {
         case 'start-child':
-          return kernel.startChild(self.ref, message.spec).catch((error: unknown) => new ReplyFailure(toError(error)));
+          return kernel.startChild(self.ref, message.spec).catch((error: unknown) => new ErrorReply(toError(error)));
         case 'terminate-child': {
           const child = self.children?.get(message.name);
-          if (child === undefined) return new ReplyFailure(new InvalidArgumentError('name', `no child named ${message.name}`));
+          if (child === undefined) return new ErrorReply(new InvalidArgumentError('name', `no child named ${message.name}`));
           return kernel.stop(child.ref).then(
             () => undefined,
-            (error: unknown) => new ReplyFailure(toError(error)),
+            (error: unknown) => new ErrorReply(toError(error)),
           );
         }
         case 'which-children':
@@ -54,7 +54,7 @@ export function createSupervisorBehavior(kernel: Kernel): Behavior<{ id: string 
           );
         default: {
           const never: never = message;
-          return new ReplyFailure(new InvalidArgumentError('message', `unknown supervisor operation ${JSON.stringify(never)}`));
+          return new ErrorReply(new InvalidArgumentError('message', `unknown supervisor operation ${JSON.stringify(never)}`));
         }
       }
     },

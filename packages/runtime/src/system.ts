@@ -4,6 +4,7 @@ import type { AskOptions, Behavior, SendOptions, Terminated } from './behavior.j
 import { systemClock, type Clock } from './clock.js';
 import { InvalidArgumentError, SystemFailedError, SystemStoppedError, serializeError } from './errors.js';
 import { EventBus } from './events.js';
+import type { Replied } from './error-reply.js';
 import { ActorHost } from './host.js';
 import { IdGenerator } from './ids.js';
 import { Kernel } from './kernel.js';
@@ -189,9 +190,9 @@ export class ActorSystem {
   }
 
   /** Request/reply: resolves with the handler's return value; AskTimeoutError, ActorNotFoundError, ActorFailedError... */
-  ask<M, R>(target: ActorRef<M, R>, message: M, options?: AskOptions): Promise<R> {
+  ask<M, R>(target: ActorRef<M, R>, message: M, options?: AskOptions): Promise<Replied<R>> {
     if (this.#state === 'stopped') return Promise.reject(new SystemStoppedError());
-    return this.#host.ask<R>(target, message, options, null);
+    return this.#host.ask<Replied<R>>(target, message, options, null);
   }
 
   /** Tell that resolves once the target's mailbox accepted the message (waits under `backpressure`). */

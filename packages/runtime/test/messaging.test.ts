@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { waitForEvent } from '@apiary/testkit';
+import { eventually, waitForEvent } from '@apiary/testkit';
 import { ActorSystem, ErrorCodes, type ActorRef } from '../src/index.ts';
 import { counter, echo, forwarder, gated, makeGate, openGate, recorder, relay } from './fixtures/behaviors.ts';
 
@@ -54,6 +54,9 @@ test('messages between two worker-thread actors keep their order (direct thread-
   const n = 5_000;
   for (let i = 0; i < n; i++) system.tell(fwd, i);
   await system.ask(fwd, 'last'); // forwarded too, after all the numbers
+  // The forwarded messages travel thread 1 -> thread 2 while our asks go main -> thread 2: another
+  // pair, with no order between them. Wait until everything arrived, then check the order.
+  await eventually(async () => ((await system.ask(rec, 'dump')) as unknown[]).length === n + 1, 10_000, 'all forwarded messages');
   const seen = (await system.ask(rec, 'dump')) as unknown[];
   assert.is(seen.length, n + 1);
   assert.equal(seen.slice(0, 5), [0, 1, 2, 3, 4]);

@@ -1,4 +1,4 @@
-import type { ActorContext, ActorRef, Behavior, ChildSpec, Signal } from '@apiary/runtime';
+import { ErrorReply, type ActorContext, type ActorRef, type ApiaryEvent, type Behavior, type ChildSpec, type Replied, type Signal } from '@apiary/runtime';
 
 /** A message the behavior sent while under test. */
 export interface Outgoing {
@@ -23,6 +23,8 @@ export interface HarnessOptions {
 export class BehaviorHarness<P, M, S, R> {
   readonly outbox: Outgoing[] = [];
   readonly watched = new Set<string>();
+  /** Events the behavior published. */
+  readonly published: ApiaryEvent[] = [];
   stopped = false;
   #state!: S;
   readonly #behavior: Behavior<P, M, S, R>;
@@ -48,12 +50,15 @@ export class BehaviorHarness<P, M, S, R> {
       ask: async <T, R2>(to: ActorRef<T, R2>, message: T) => {
         record('ask', to as ActorRef, message);
         if (options.onAsk === undefined) throw new Error('BehaviorHarness: ask needs options.onAsk');
-        return (await options.onAsk(to as ActorRef, message)) as R2;
+        const reply = await options.onAsk(to as ActorRef, message);
+        if (reply instanceof ErrorReply) throw reply.error;
+        return reply as Replied<R2>;
       },
       send: async (to, message) => record('send', to as ActorRef, message),
       stop: () => {
         this.stopped = true;
       },
+      publish: (event) => void this.published.push(event),
       watch: (ref) => void this.watched.add(ref.id),
       unwatch: (ref) => void this.watched.delete(ref.id),
       startChild: <T, R2>(_sup: ActorRef, _spec: ChildSpec<T, R2>): Promise<ActorRef<T, R2>> =>

@@ -1,0 +1,201 @@
+import { defineBehavior, ErrorReply, InvalidArgumentError, toError, type ActorContext } from '@apiary/runtime';
+import './events.js';
+import { ModelClient } from './model-client.js';
+import type { RetryOptions } from './retry.js';
+import type { PriceTable } from './pricing.js';
+import { runTask, tighter, validateBudgets, type Budgets, type TaskEvent, type TaskResult, type TaskUsage } from './runner.js';
+import { isTool, type Tool } from './tools.js';
+
+/** Where a tool lives: what an agent definition carries instead of the tool itself. */
+export interface ToolRef {
+  readonly module: string;
+  readonly exportName: string;
+}
+
+/**
+ * An agent, as plain data (so it can be spawned on any thread and restarted by its supervisor).
+ * Secrets are not carried: the API key is read from the environment variable `apiKeyEnv` on the
+ * thread that runs the agent.
+ */
+export interface AgentDefinition {
+  readonly name: string;
+  readonly model: {
+    readonly model: string;
+    readonly fallbackModels?: readonly string[];
+    /** Any OpenAI-compatible endpoint. Default: `OPENAI_BASE_URL`, else OpenAI's. */
+    readonly baseURL?: string;
+    /** Environment variable holding the key. Default `OPENAI_API_KEY`. */
+    readonly apiKeyEnv?: string;
+    readonly timeoutMs?: number;
+    readonly retry?: RetryOptions;
+    readonly prices?: PriceTable;
+  };
+  readonly system?: string;
+  readonly tools?: readonly ToolRef[];
+  /** Default budgets of every task (a task may only tighten them). */
+  readonly budgets?: Budgets;
+  /** Tool calls of one turn run concurrently, at most this many at once. Default 4. */
+  readonly toolConcurrency?: number;
+  /** Stream answers (token events on the bus). Default true. */
+  readonly stream?: boolean;
+}
+
+/** What an agent actor understands. */
+export type AgentMessage =
+  | { readonly type: 'task'; readonly taskId: string; readonly input: string; readonly budgets?: Budgets }
+  | { readonly type: 'usage' };
+
+/** An agent's running totals, across tasks. */
+export interface AgentTotals extends TaskUsage {
+  readonly tasksCompleted: number;
+  readonly tasksFailed: number;
+  readonly tasksOverBudget: number;
+}
+
+/** A reference to a tool, for an {@link AgentDefinition}. */
+export function toolRef(tool: Tool): ToolRef {
+  return { module: tool.module, exportName: tool.exportName };
+}
+
+interface AgentState {
+  readonly def: AgentDefinition;
+  readonly client: ModelClient;
+  readonly tools: readonly Tool[];
+  totals: AgentTotals;
+}
+
+async function loadTools(refs: readonly ToolRef[]): Promise<Tool[]> {
+  const tools: Tool[] = [];
+  for (const [i, ref] of refs.entries()) {
+    const mod = (await import(ref.module)) as Record<string, unknown>;
+    const tool = mod[ref.exportName];
+    if (!isTool(tool)) throw new InvalidArgumentError(`tools[${i}]`, `${ref.exportName} in ${ref.module} is not a tool made by defineTool()`);
+    tools.push(tool);
+  }
+  const names = new Set<string>();
+  for (const t of tools) {
+    if (names.has(t.name)) throw new InvalidArgumentError('tools', `two tools are named ${t.name}`);
+    names.add(t.name);
+  }
+  return tools;
+}
+
+function forward(ctx: ActorContext<AgentMessage>, taskId: string): (event: TaskEvent) => void {
+  const agent = ctx.self.path;
+  return (event) => {
+    const time = Date.now();
+    switch (event.type) {
+      case 'token':
+        ctx.publish({ type: 'model-token', time, agent, taskId, model: event.model, delta: event.delta });
+        return;
+      case 'retry':
+        ctx.publish({ type: 'model-retry', time, agent, taskId, model: event.model, attempt: event.attempt, delayMs: event.delayMs, status: event.status, error: event.error });
+        return;
+      case 'fallback':
+        ctx.publish({ type: 'model-fallback', time, agent, taskId, from: event.from, to: event.to, error: event.error });
+        return;
+      case 'turn':
+        ctx.publish({
+          type: 'token-usage',
+          time,
+          agent,
+          taskId,
+          model: event.model,
+          promptTokens: event.usage.promptTokens,
+          completionTokens: event.usage.completionTokens,
+          costUsd: event.usage.costUsd,
+          estimated: event.usage.estimated,
+        });
+        return;
+      case 'tool':
+        ctx.publish({ type: 'tool-called', time, agent, taskId, name: event.name, callId: event.callId, ok: event.ok, failure: event.failure, ms: event.ms });
+        return;
+      default: {
+        const never: never = event;
+        throw new Error(`unknown task event ${JSON.stringify(never)}`);
+      }
+    }
+  };
+}
+
+/**
+ * The agent actor. Spawn it with an {@link AgentDefinition} as props; ask it `{ type: 'task' }` and
+ * it replies with a {@link TaskResult} (a model that stays unavailable fails the ask with
+ * ModelUnavailableError). One task at a time per agent; agents on one thread interleave while they
+ * wait on the model. Every task's state is local to it.
+ */
+export const agent = defineBehavior(import.meta.url, 'agent', {
+  async setup(def: AgentDefinition): Promise<AgentState> {
+    if (typeof def?.name !== 'string' || def.name.length === 0) throw new InvalidArgumentError('definition.name', 'must be a non-empty string');
+    validateBudgets(def.budgets ?? {}, 'definition.budgets');
+    const concurrency = def.toolConcurrency ?? 4;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new InvalidArgumentError('definition.toolConcurrency', 'must be an integer >= 1');
+    const apiKey = process.env[def.model.apiKeyEnv ?? 'OPENAI_API_KEY'];
+    const client = new ModelClient({ ...def.model, ...(apiKey === undefined ? {} : { apiKey }) });
+    const tools = await loadTools(def.tools ?? []);
+    return { def, client, tools, totals: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0, tasksCompleted: 0, tasksFailed: 0, tasksOverBudget: 0 } };
+  },
+
+  async receive(state, message: AgentMessage, ctx): Promise<TaskResult | AgentTotals | ErrorReply> {
+    switch (message.type) {
+      case 'usage':
+        return state.totals;
+      case 'task': {
+        // A bad task is the asker's problem: answer with the error, keep the agent running.
+        if (typeof message.taskId !== 'string' || typeof message.input !== 'string') {
+          return new ErrorReply(new InvalidArgumentError('task', 'needs taskId and input strings'));
+        }
+        try {
+          if (message.budgets !== undefined) validateBudgets(message.budgets, 'task.budgets');
+        } catch (error) {
+          return new ErrorReply(toError(error));
+        }
+        const started = performance.now();
+        const onEvent = forward(ctx, message.taskId);
+        try {
+          const result = await runTask(state.client, state.tools, {
+            taskId: message.taskId,
+            input: message.input,
+            system: state.def.system,
+            budgets: tighter(state.def.budgets ?? {}, message.budgets),
+            toolConcurrency: state.def.toolConcurrency ?? 4,
+            stream: state.def.stream ?? true,
+            onEvent,
+          });
+          const t = state.totals;
+          state.totals = {
+            promptTokens: t.promptTokens + result.usage.promptTokens,
+            completionTokens: t.completionTokens + result.usage.completionTokens,
+            totalTokens: t.totalTokens + result.usage.totalTokens,
+            costUsd: t.costUsd + result.usage.costUsd,
+            tasksCompleted: t.tasksCompleted + (result.status === 'completed' ? 1 : 0),
+            tasksFailed: t.tasksFailed,
+            tasksOverBudget: t.tasksOverBudget + (result.status === 'budget-exceeded' ? 1 : 0),
+          };
+          ctx.publish({ type: 'task-finished', time: Date.now(), agent: ctx.self.path, taskId: message.taskId, status: result.status, turns: result.turns, usage: result.usage, ms: performance.now() - started });
+          return result;
+        } catch (error) {
+          state.totals = { ...state.totals, tasksFailed: state.totals.tasksFailed + 1 };
+          ctx.publish({
+            type: 'task-finished',
+            time: Date.now(),
+            agent: ctx.self.path,
+            taskId: message.taskId,
+            status: 'failed',
+            turns: 0,
+            usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 },
+            ms: performance.now() - started,
+            error: toError(error).message,
+          });
+          // The model stayed unavailable (or refused): the asker gets the typed error; the agent is
+          // fine and is not restarted (a flaky API must not burn its supervisor's intensity).
+          return new ErrorReply(toError(error));
+        }
+      }
+      default: {
+        const never: never = message;
+        return new ErrorReply(new InvalidArgumentError('message', `unknown agent message ${JSON.stringify(never)}`));
+      }
+    }
+  },
+});
