@@ -5,6 +5,7 @@ import type { RetryOptions } from './retry.js';
 import type { PriceTable } from './pricing.js';
 import { runTask, tighter, validateBudgets, type Budgets, type TaskEvent, type TaskResult, type TaskUsage } from './runner.js';
 import { isTool, type Tool } from './tools.js';
+import { CpuPool, type CpuPoolOptions } from './cpu-pool.js';
 
 /** Where a tool lives: what an agent definition carries instead of the tool itself. */
 export interface ToolRef {
@@ -38,6 +39,8 @@ export interface AgentDefinition {
   readonly toolConcurrency?: number;
   /** Stream answers (token events on the bus). Default true. */
   readonly stream?: boolean;
+  /** The pool for CPU-bound tools (made only if the agent has one). */
+  readonly cpu?: CpuPoolOptions;
 }
 
 /** What an agent actor understands. */
@@ -61,6 +64,7 @@ interface AgentState {
   readonly def: AgentDefinition;
   readonly client: ModelClient;
   readonly tools: readonly Tool[];
+  readonly cpu: CpuPool | undefined;
   totals: AgentTotals;
 }
 
@@ -133,7 +137,8 @@ export const agent = defineBehavior(import.meta.url, 'agent', {
     const apiKey = process.env[def.model.apiKeyEnv ?? 'OPENAI_API_KEY'];
     const client = new ModelClient({ ...def.model, ...(apiKey === undefined ? {} : { apiKey }) });
     const tools = await loadTools(def.tools ?? []);
-    return { def, client, tools, totals: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0, tasksCompleted: 0, tasksFailed: 0, tasksOverBudget: 0 } };
+    const cpu = tools.some((t) => t.cpu === true) ? new CpuPool(def.cpu) : undefined;
+    return { def, client, tools, cpu, totals: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0, tasksCompleted: 0, tasksFailed: 0, tasksOverBudget: 0 } };
   },
 
   async receive(state, message: AgentMessage, ctx): Promise<TaskResult | AgentTotals | ErrorReply> {
@@ -161,6 +166,7 @@ export const agent = defineBehavior(import.meta.url, 'agent', {
             toolConcurrency: state.def.toolConcurrency ?? 4,
             stream: state.def.stream ?? true,
             onEvent,
+            cpu: state.cpu,
           });
           const t = state.totals;
           state.totals = {
@@ -197,5 +203,13 @@ export const agent = defineBehavior(import.meta.url, 'agent', {
         return new ErrorReply(new InvalidArgumentError('message', `unknown agent message ${JSON.stringify(never)}`));
       }
     }
+  },
+
+  async preRestart(state) {
+    await state.cpu?.close();
+  },
+
+  async postStop(state) {
+    await state.cpu?.close();
   },
 });

@@ -12,6 +12,7 @@ export { DEFAULT_RETRY, retryDelay, retryAfterMs } from './retry.js';
 export { defineTool, isTool, runToolCall, runToolCalls, toolsForModel, MAX_TOOL_CONTENT } from './tools.js';
 export { runTask, tighter, validateBudgets } from './runner.js';
 export { agent, toolRef } from './agent-behavior.js';
+export { CpuPool, CpuToolAborted } from './cpu-pool.js';
 
 export type { ModelClientOptions, ModelRequest, ModelResponse, ModelEvent, ModelUsage, ToolCallRequest, JsonSchemaFormat } from './model-client.js';
 export type { AgentErrorCode, ModelAttempt } from './errors.js';
@@ -20,3 +21,4 @@ export type { RetryOptions } from './retry.js';
 export type { Tool, ToolSpec, ToolContext, ToolOutcome, ToolFailure } from './tools.js';
 export type { Budgets, TaskResult, TaskUsage, TaskEvent, TaskSpec, ToolCallRecord } from './runner.js';
 export type { AgentDefinition, AgentMessage, AgentTotals, ToolRef } from './agent-behavior.js';
+export type { CpuPoolOptions } from './cpu-pool.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidArgumentError, toError } from '@apiary/runtime';
 import type { ChatCompletionTool } from 'openai/resources/chat/completions';
+import { CpuToolAborted, type CpuPool } from './cpu-pool.js';
 
 /** What a tool handler can see of the call. */
 export interface ToolContext {
@@ -20,6 +21,11 @@ export interface ToolSpec<S extends z.ZodType, R> {
   readonly handler: (args: z.infer<S>, ctx: ToolContext) => R | Promise<R>;
   /** Time allowed for one call. Default 30000 ms. */
   readonly timeoutMs?: number;
+  /**
+   * CPU-bound: run the handler on the agent's piscina pool (its own threads, timeout, memory limit)
+   * instead of the agent's thread. Arguments and result must be structured-cloneable. Default false.
+   */
+  readonly cpu?: boolean;
 }
 
 /**
@@ -89,7 +95,12 @@ export function toolsForModel(tools: readonly Tool[]): ChatCompletionTool[] {
  * Runs one tool call: parse the model's JSON, validate it against the schema, run the handler with
  * a timeout. Never throws: every failure becomes a bounded message the model can read and react to.
  */
-export async function runToolCall(tools: ReadonlyMap<string, Tool>, call: { id: string; name: string; arguments: string }, parent?: AbortSignal): Promise<ToolOutcome> {
+export async function runToolCall(
+  tools: ReadonlyMap<string, Tool>,
+  call: { id: string; name: string; arguments: string },
+  parent?: AbortSignal,
+  cpu?: CpuPool,
+): Promise<ToolOutcome> {
   const started = performance.now();
   const fail = (failure: ToolFailure, message: string): ToolOutcome => ({
     ok: false,
@@ -110,6 +121,16 @@ export async function runToolCall(tools: ReadonlyMap<string, Tool>, call: { id: 
   const parsed = tool.parameters.safeParse(raw);
   if (!parsed.success) return fail('invalid-arguments', z.prettifyError(parsed.error));
   const timeoutMs = tool.timeoutMs ?? 30_000;
+  if (tool.cpu === true) {
+    if (cpu === undefined) return fail('handler-error', `${call.name} is CPU-bound and needs a CPU pool`);
+    try {
+      const value = await cpu.run({ module: tool.module, exportName: tool.exportName, args: parsed.data, callId: call.id }, timeoutMs, parent);
+      return { ok: true, name: call.name, callId: call.id, value, content: bound(typeof value === 'string' ? value : JSON.stringify(value) ?? 'null'), ms: performance.now() - started };
+    } catch (error) {
+      if (error instanceof CpuToolAborted && error.reason === 'timeout') return fail('timeout', `${call.name} did not finish within ${timeoutMs} ms`);
+      return fail('handler-error', toError(error).message);
+    }
+  }
   const controller = new AbortController();
   const onParentAbort = (): void => controller.abort(parent?.reason);
   parent?.addEventListener('abort', onParentAbort, { once: true });
@@ -152,11 +173,12 @@ export async function runToolCalls(
   calls: readonly { id: string; name: string; arguments: string }[],
   concurrency: number,
   signal?: AbortSignal,
+  cpu?: CpuPool,
 ): Promise<ToolOutcome[]> {
   const out = new Array<ToolOutcome>(calls.length);
   let next = 0;
   const lane = async (): Promise<void> => {
-    for (let i = next++; i < calls.length; i = next++) out[i] = await runToolCall(tools, calls[i]!, signal);
+    for (let i = next++; i < calls.length; i = next++) out[i] = await runToolCall(tools, calls[i]!, signal, cpu);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, calls.length)) }, lane));
   return out;
