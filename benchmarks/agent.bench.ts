@@ -1,0 +1,166 @@
+/**
+ * Suite `agent`: agents on the actor runtime against the bare `openai` SDK, on one loopback model
+ * server running in its own process.
+ *   agent.turn                  one task of one model call, asked of an agent actor on a worker thread
+ *   baseline.openai-direct      the same request through the bare SDK from the main thread
+ *   swarm.1000-agents           1,000 agents over the runtime's threads, each a 3-turn tool loop (50 ms per call)
+ *   baseline.openai-direct-1000 the same 3,000 calls: 1,000 concurrent loops on the bare SDK in one thread
+ * Ratios: agent.turn/baseline.openai-direct (p50 latency), swarm.1000-agents/baseline.openai-direct-1000 (wall time).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import OpenAI from 'openai';
+import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import { ActorSystem, type ActorRef } from '@apiary/runtime';
+import { agent, toolRef, toolsForModel, type AgentMessage, type TaskResult, type Tool } from '@apiary/agent';
+import { measured, parseBenchArgs, pick, ratio, report, runBench, type Check } from './lib/harness.ts';
+import { add } from './agent/tools.ts';
+
+const args = parseBenchArgs();
+const log = (...parts: unknown[]): void => {
+  if (!args.json) console.log(...parts);
+};
+const AGENTS = args.heavy ? 3_000 : 1_000;
+const LATENCY_MS = 50;
+const THREADS = 2;
+
+/** Starts the model server in its own process and returns its base URL. */
+async function startServer(latencyMs: number): Promise<{ baseURL: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./agent/server.ts', import.meta.url).pathname, String(latencyMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const baseURL = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('model server did not start')), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n')[0];
+      if (line !== undefined && out.includes('\n')) {
+        clearTimeout(timer);
+        resolve(line.trim());
+      }
+    });
+  });
+  return { baseURL, child };
+}
+
+/** Peak RSS while `fn` runs, sampled every 20 ms (process-wide: all threads). */
+async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peakRssMb: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
+  try {
+    const value = await fn();
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { value, peakRssMb: Math.round(peak / 2 ** 20) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const system = await ActorSystem.start({ threads: THREADS });
+const quick = await startServer(0);
+const slow = await startServer(LATENCY_MS);
+try {
+  // ---- one turn: the agent against the bare SDK, same request, same server ----
+  const sdk = new OpenAI({ apiKey: 'unused', baseURL: quick.baseURL, maxRetries: 0 });
+  const turnAgent = (await system.spawn(agent, {
+    placement: { thread: 1 },
+    props: { name: 'turn', model: { model: 'apiary-mock', baseURL: quick.baseURL }, stream: false },
+  })) as ActorRef<AgentMessage, TaskResult>;
+  let n = 0;
+  const turns = await runBench(
+    [
+      {
+        name: 'agent.turn',
+        fn: async () => {
+          const r = (await system.ask(turnAgent, { type: 'task', taskId: `t${++n}`, input: 'hello' })) as TaskResult;
+          if (r.status !== 'completed') throw new Error(`agent task ended ${r.status}`);
+        },
+      },
+      {
+        name: 'baseline.openai-direct',
+        fn: async () => {
+          const r = await sdk.chat.completions.create({ model: 'apiary-mock', messages: [{ role: 'user', content: 'hello' }] });
+          if (r.choices[0]?.message.content == null) throw new Error('no content');
+        },
+      },
+    ],
+    { time: args.time ?? 2000 },
+  );
+  log('turn done');
+
+  // ---- the swarm: 1,000 three-turn tool loops, 50 ms per model call ----
+  const tools: ChatCompletionTool[] = toolsForModel([add as Tool]);
+  const direct = new OpenAI({ apiKey: 'unused', baseURL: slow.baseURL, maxRetries: 0, timeout: 60_000 });
+  const directLoop = async (i: number): Promise<number> => {
+    const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: `add ${i} and 1` }];
+    for (let turn = 1; turn <= 5; turn++) {
+      const r = await direct.chat.completions.create({ model: 'apiary-mock', messages, tools });
+      const message = r.choices[0]!.message;
+      messages.push(message);
+      const calls = message.tool_calls ?? [];
+      if (calls.length === 0) return turn;
+      for (const call of calls) {
+        if (call.type !== 'function') continue;
+        const parsed = add.parameters.safeParse(JSON.parse(call.function.arguments));
+        const content = parsed.success ? String(parsed.data.a + parsed.data.b) : 'Error (invalid-arguments)';
+        messages.push({ role: 'tool', tool_call_id: call.id, content });
+      }
+    }
+    throw new Error('loop did not end');
+  };
+  const baselineRun = await withPeakRss(async () => {
+    const t0 = performance.now();
+    const turnsTaken = await Promise.all(Array.from({ length: AGENTS }, (_, i) => directLoop(i)));
+    if (turnsTaken.some((t) => t !== 3)) throw new Error('baseline loops did not take 3 turns');
+    return performance.now() - t0;
+  });
+  log('baseline swarm done', baselineRun.value.toFixed(0), 'ms');
+
+  const swarmRun = await withPeakRss(async () => {
+    const agents = await Promise.all(
+      Array.from({ length: AGENTS }, (_, i) =>
+        system.spawn(agent, {
+          props: { name: `a${i}`, model: { model: 'apiary-mock', baseURL: slow.baseURL, timeoutMs: 60_000 }, tools: [toolRef(add)], stream: false },
+        }),
+      ),
+    );
+    const t0 = performance.now();
+    const results = (await Promise.all(
+      agents.map((a, i) => system.ask(a as ActorRef<AgentMessage, TaskResult>, { type: 'task', taskId: `s${i}`, input: `add ${i} and 1` }, { timeoutMs: 120_000 })),
+    )) as TaskResult[];
+    const wall = performance.now() - t0;
+    if (results.some((r) => r.status !== 'completed' || r.turns !== 3)) throw new Error('agent loops did not take 3 turns');
+    return wall;
+  });
+  log('agent swarm done', swarmRun.value.toFixed(0), 'ms');
+
+  const results = [...turns, measured('swarm.1000-agents', [swarmRun.value]), measured('baseline.openai-direct-1000', [baselineRun.value])];
+  const ratios = {
+    'agent.turn/baseline.openai-direct': ratio(pick(results, 'agent.turn'), pick(results, 'baseline.openai-direct'), 'latency-p50'),
+    'swarm.1000-agents/baseline.openai-direct-1000': swarmRun.value / baselineRun.value,
+  };
+  const checks: Check[] = [
+    { name: 'agent.turn/baseline.openai-direct <= 1.10', ok: ratios['agent.turn/baseline.openai-direct'] <= 1.1, detail: ratios['agent.turn/baseline.openai-direct'].toFixed(3) },
+    {
+      name: 'swarm.1000-agents/baseline.openai-direct-1000 <= 1.25',
+      ok: ratios['swarm.1000-agents/baseline.openai-direct-1000'] <= 1.25,
+      detail: ratios['swarm.1000-agents/baseline.openai-direct-1000'].toFixed(3),
+    },
+  ];
+  report('agent', results, ratios, {
+    agents: AGENTS,
+    threads: THREADS,
+    latencyMs: LATENCY_MS,
+    swarmWallMs: Math.round(swarmRun.value),
+    baselineWallMs: Math.round(baselineRun.value),
+    peakRssMbSwarm: swarmRun.peakRssMb,
+    peakRssMbBaseline: baselineRun.peakRssMb,
+    node: process.version,
+  }, checks, args.json);
+} finally {
+  await system.stop();
+  quick.child.kill('SIGTERM');
+  slow.child.kill('SIGTERM');
+}
