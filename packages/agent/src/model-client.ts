@@ -8,7 +8,8 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import { InvalidArgumentError } from '@apiary/runtime';
-import { ModelRejectedError, ModelUnavailableError, type ModelAttempt } from './errors.js';
+import { z } from 'zod';
+import { ModelOutputError, ModelRejectedError, ModelUnavailableError, type ModelAttempt } from './errors.js';
 import { DEFAULT_PRICES, costOf, priceOf, type PriceTable } from './pricing.js';
 import { DEFAULT_RETRY, retriableStatus, retryAfterMs, retryDelay, sleep, type RetryOptions } from './retry.js';
 
@@ -162,6 +163,29 @@ export class ModelClient {
       if (next !== undefined) request.onEvent?.({ type: 'fallback', from: model, to: next, error: attempts.at(-1)?.error ?? 'unavailable' });
     }
     throw new ModelUnavailableError(this.#models, attempts, lastError);
+  }
+
+  /**
+   * Structured output: asks for JSON fitting `schema` (zod v4, sent as JSON Schema) and returns the
+   * parsed, validated value. An answer that is not JSON or does not fit fails with ModelOutputError.
+   */
+  async completeJson<S extends z.ZodType>(
+    request: Omit<ModelRequest, 'jsonSchema' | 'tools'>,
+    schema: S,
+    name = 'output',
+  ): Promise<{ readonly value: z.infer<S>; readonly response: ModelResponse }> {
+    const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(schema) as Record<string, unknown>;
+    const response = await this.complete({ ...request, jsonSchema: { name, schema: jsonSchema } });
+    const text = response.content ?? '';
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      throw new ModelOutputError(response.model, 'the answer is not JSON', text);
+    }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) throw new ModelOutputError(response.model, z.prettifyError(parsed.error), text);
+    return { value: parsed.data, response };
   }
 
   async #once(model: string, request: ModelRequest): Promise<Omit<ModelResponse, 'attempts'>> {

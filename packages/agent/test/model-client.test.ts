@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
+import { z } from 'zod';
 import * as assert from 'uvu/assert';
 import { MockOpenAIServer } from '@apiary/mock-openai';
 import { ErrorCodes } from '@apiary/runtime';
@@ -140,6 +142,26 @@ test('an abort signal stops a call, even while it waits to retry', async ({ serv
   const error = await pending.catch((e: unknown) => e);
   assert.instance(error, Error);
   assert.ok(performance.now() - started < 2_000);
+});
+
+test('structured output: JSON by schema is parsed and validated; a non-JSON answer is a ModelOutputError', async ({ server }) => {
+  const schema = z.object({ score: z.number(), label: z.string() });
+  const { value } = await client(server).completeJson({ messages: [{ role: 'user', content: 'rate it 9' }] }, schema, 'rating');
+  assert.equal(value, { score: 9, label: 'rate it 9' });
+  server.inject({ type: 'invalid-json-content' });
+  const error = (await client(server).completeJson({ messages: [{ role: 'user', content: 'x' }] }, schema).catch((e: unknown) => e)) as { code: string; name: string };
+  assert.is(error.code, AgentErrorCodes.MODEL_OUTPUT);
+  assert.is(error.name, 'ModelOutputError');
+  server.addRule({ reply: { kind: 'text', text: '{"score":"high"}' }, times: 1 });
+  const misfit = (await client(server).completeJson({ messages: [{ role: 'user', content: 'x' }] }, schema).catch((e: unknown) => e)) as { code: string };
+  assert.is(misfit.code, AgentErrorCodes.MODEL_OUTPUT);
+});
+
+test('the README error table lists exactly the runtime and agent codes', () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const documented = new Set([...readme.matchAll(/\|\s*`(APIARY_ERR_[A-Z_]+)`\s*\|/g)].map((m) => m[1]));
+  const defined = new Set<string>([...Object.values(ErrorCodes), ...Object.values(AgentErrorCodes)]);
+  assert.equal([...documented].sort(), [...defined].sort());
 });
 
 test('bad options are rejected with InvalidArgumentError', () => {

