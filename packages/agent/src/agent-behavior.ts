@@ -90,6 +90,7 @@ function forward(ctx: ActorContext<AgentMessage>, taskId: string): (event: TaskE
     const time = Date.now();
     switch (event.type) {
       case 'token':
+        if (!ctx.wants('model-token')) return; // the hot one: tens of events per answer
         ctx.publish({ type: 'model-token', time, agent, taskId, model: event.model, delta: event.delta });
         return;
       case 'retry':
@@ -99,6 +100,7 @@ function forward(ctx: ActorContext<AgentMessage>, taskId: string): (event: TaskE
         ctx.publish({ type: 'model-fallback', time, agent, taskId, from: event.from, to: event.to, error: event.error });
         return;
       case 'turn':
+        if (!ctx.wants('token-usage')) return;
         ctx.publish({
           type: 'token-usage',
           time,

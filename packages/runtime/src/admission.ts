@@ -38,7 +38,7 @@ export class Admission {
       if (!cell.scheduled && !cell.busy && cell.status === 'running') this.#host.schedule(cell);
       return;
     }
-    this.#host.publish({ type: 'mailbox-overflow', time: Date.now(), to: cell.path, capacity: cell.capacity, policy: cell.overflow });
+    if (this.#host.wants('mailbox-overflow')) this.#host.publish({ type: 'mailbox-overflow', time: Date.now(), to: cell.path, capacity: cell.capacity, policy: cell.overflow });
     switch (cell.overflow) {
       case 'reject':
         this.#refuse(env, cell, 'overflow');
@@ -120,6 +120,7 @@ export class Admission {
 
   /** Publishes a dead letter (the message body is kept when it can cross to the main thread). */
   deadLetter(env: MessageEnvelope, reason: DeadLetterReason, to: string): void {
+    if (!this.#host.wants('dead-letter')) return;
     let message = env.b;
     if (this.#host.thread !== 0) {
       try {

@@ -69,6 +69,8 @@ export interface ActorContext<M = unknown> {
    * event cannot cross a thread.
    */
   publish(event: ApiaryEvent): void;
+  /** Whether anyone listens to events of `type`: skip building events nobody will read. */
+  wants(type: ApiaryEvent['type']): boolean;
   /** Starts a child under a supervisor (OTP's start_child); works from any thread. */
   startChild<T = unknown, R = unknown>(supervisor: ActorRef, spec: ChildSpec<T, R>): Promise<ActorRef<T, R>>;
 }

@@ -117,6 +117,10 @@ export class CellContext implements ActorContext {
     this.cell.host.publish(event);
   }
 
+  wants(type: ApiaryEvent['type']): boolean {
+    return this.cell.host.wants(type);
+  }
+
   startChild<T, R>(supervisorRef: ActorRef, spec: ChildSpec<T, R>): Promise<ActorRef<T, R>> {
     return this.cell.host.startChild(supervisorRef, spec, this.cell.ref);
   }

@@ -26,6 +26,15 @@ export interface ApiaryEventMap {
   'system-stopped': { type: 'system-stopped'; time: number; reason: 'stopped' | 'failed'; error?: SerializedError | undefined };
 }
 
+/**
+ * Which event types anyone listens to. Threads use it to skip building and posting events nobody
+ * will read: observability costs nothing when unobserved.
+ */
+export interface EventInterest {
+  readonly all: boolean;
+  readonly types: readonly string[];
+}
+
 /** Any event on the bus. */
 export type ApiaryEvent = ApiaryEventMap[keyof ApiaryEventMap];
 
@@ -42,13 +51,16 @@ type Listeners = { [K in ApiaryEventType]: [ApiaryEventMap[K]] } & { event: [Api
 export class EventBus {
   readonly #emitter = new EventEmitter<Listeners>();
   #listenerErrors = 0;
+  #onInterest: ((interest: EventInterest) => void) | null = null;
 
   /** Subscribes; returns a function that unsubscribes. */
   on<K extends ApiaryEventType | 'event'>(type: K, listener: (event: Listeners[K][0]) => void): () => void {
     const fn = listener as (...args: Listeners[K]) => void;
     this.#emitter.on(type, fn as never);
+    this.#interestChanged();
     return () => {
       this.#emitter.off(type, fn as never);
+      this.#interestChanged();
     };
   }
 
@@ -56,9 +68,26 @@ export class EventBus {
   once<K extends ApiaryEventType | 'event'>(type: K, listener: (event: Listeners[K][0]) => void): () => void {
     const fn = listener as (...args: Listeners[K]) => void;
     this.#emitter.once(type, fn as never);
+    this.#interestChanged();
     return () => {
       this.#emitter.off(type, fn as never);
+      this.#interestChanged();
     };
+  }
+
+  /** What is listened to now: every type, or these. */
+  get interest(): EventInterest {
+    if (this.#emitter.listenerCount('event') > 0) return { all: true, types: [] };
+    return { all: false, types: (this.#emitter.eventNames() as string[]).filter((t) => this.#emitter.listenerCount(t as ApiaryEventType) > 0) };
+  }
+
+  /** @internal Called when the set of listened types may have changed (the system tells its threads). */
+  setInterestListener(fn: (interest: EventInterest) => void): void {
+    this.#onInterest = fn;
+  }
+
+  #interestChanged(): void {
+    this.#onInterest?.(this.interest);
   }
 
   /** Publishes an event to its type's listeners and to `event` listeners. */

@@ -167,10 +167,29 @@ export class ActorHost {
     link.pushStart(b, capacity, overflow, id, path, props);
   }
 
-  /** Publishes an event on the system bus (on the main thread). */
+  /** Publishes an event on the system bus (on the main thread), unless nobody listens to its type. */
   publish(ev: ApiaryEvent): void {
+    if (!this.wants(ev.type)) return;
     this.notify({ t: 'ev', ev });
   }
+
+  /**
+   * Whether anyone listens to events of `type`. Until the main thread says otherwise, everything is
+   * wanted (an event is never lost for a race at start-up).
+   */
+  wants(type: string): boolean {
+    if (this.#interestSource !== null) return this.#interestSource(type);
+    return this.#interestAll || this.#interestTypes.has(type);
+  }
+
+  /** Main thread only: answer `wants` from the bus itself. */
+  setInterestSource(source: (type: string) => boolean): void {
+    this.#interestSource = source;
+  }
+
+  #interestAll = true;
+  #interestTypes = new Set<string>();
+  #interestSource: ((type: string) => boolean) | null = null;
 
   #onEnvelope(env: Envelope, from: number): void {
     switch (env.t) {
@@ -208,6 +227,10 @@ export class ActorHost {
         return;
       case 'down':
         this.detach(env.thread, env.e);
+        return;
+      case 'interest':
+        this.#interestAll = env.all;
+        this.#interestTypes = new Set(env.types);
         return;
       case 'link':
         this.attach(env.thread, new MessagePortTransport(env.port));

@@ -66,7 +66,7 @@ export type {
   SupervisorOptions,
   SupervisorSpec,
 } from './spec.js';
-export type { ApiaryEvent, ApiaryEventMap, ApiaryEventType, DeadLetterReason } from './events.js';
+export type { ApiaryEvent, ApiaryEventMap, ApiaryEventType, DeadLetterReason, EventInterest } from './events.js';
 export type { ActorInfo, ActorStatus, RegistryQuery } from './registry.js';
 export type { ChildInfo } from './supervisor-behavior.js';
 export type { Clock, TimerHandle } from './clock.js';

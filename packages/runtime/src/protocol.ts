@@ -85,6 +85,8 @@ export type Envelope =
   | { readonly t: 'watch'; readonly watcher: string; readonly target: string; readonly on: boolean }
   /** Host -> kernel: an event to publish on the system bus. */
   | { readonly t: 'ev'; readonly ev: ApiaryEvent }
+  /** Main -> host: which event types anyone listens to (see EventInterest). */
+  | { readonly t: 'interest'; readonly all: boolean; readonly types: readonly string[] }
   /** Kernel -> host: thread `thread` is down; buffer what goes to it and fail asks waiting on it. */
   | { readonly t: 'down'; readonly thread: number; readonly e: SerializedError }
   /** Kernel -> host: a new link to thread `thread` (the port travels in the transfer list). */

@@ -3,7 +3,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import type { AskOptions, Behavior, SendOptions, Terminated } from './behavior.js';
 import { systemClock, type Clock } from './clock.js';
 import { InvalidArgumentError, SystemFailedError, SystemStoppedError, serializeError } from './errors.js';
-import { EventBus } from './events.js';
+import { EventBus, type ApiaryEventType } from './events.js';
 import type { Replied } from './error-reply.js';
 import { ActorHost } from './host.js';
 import { IdGenerator } from './ids.js';
@@ -92,6 +92,11 @@ export class ActorSystem {
       void this.#shutdown({ reason: 'failed', error: new SystemFailedError(error) });
     });
     this.#host.lifecycle.behaviors.register(SUPERVISOR_MODULE, SUPERVISOR_EXPORT, createSupervisorBehavior(this.#kernel) as Behavior);
+    // Threads build and post only the events someone listens to; tell them whenever that changes.
+    this.#host.setInterestSource((type) => this.events.wants(type as ApiaryEventType));
+    this.events.setInterestListener((interest) => {
+      for (let t = 1; t <= this.threads; t++) this.#host.route(t, { t: 'interest', all: interest.all, types: interest.types });
+    });
     this.registry = new Registry(this.#kernel, this.#host, () => this.#pool);
     this.#terminated = new Promise((resolve) => {
       this.#resolveTerminated = resolve;
@@ -125,6 +130,8 @@ export class ActorSystem {
           },
           preamble: (thread) => system.#kernel.preamble(thread),
           ready: (thread, replaced, downtimeMs) => {
+            const interest = system.events.interest;
+            system.#host.route(thread, { t: 'interest', all: interest.all, types: interest.types });
             system.events.publish(
               replaced
                 ? { type: 'thread-replaced', time: Date.now(), thread, downtimeMs }

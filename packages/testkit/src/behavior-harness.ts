@@ -59,6 +59,7 @@ export class BehaviorHarness<P, M, S, R> {
         this.stopped = true;
       },
       publish: (event) => void this.published.push(event),
+      wants: () => true,
       watch: (ref) => void this.watched.add(ref.id),
       unwatch: (ref) => void this.watched.delete(ref.id),
       startChild: <T, R2>(_sup: ActorRef, _spec: ChildSpec<T, R2>): Promise<ActorRef<T, R2>> =>
