@@ -23,8 +23,8 @@ export interface Waiter {
 export class ActorCell {
   readonly id: string;
   readonly path: string;
-  readonly ref: ActorRef;
-  spec: StartSpec;
+  capacity: number;
+  overflow: OverflowPolicy;
   behavior: Behavior | null = null;
   state: unknown = undefined;
   status: HostActorStatus = 'starting';
@@ -44,6 +44,7 @@ export class ActorCell {
   haltRequested = false;
   current: MessageEnvelope | null = null;
   #ctx: CellContext | null = null;
+  #ref: ActorRef | null = null;
 
   constructor(
     readonly host: ActorHost,
@@ -51,16 +52,19 @@ export class ActorCell {
   ) {
     this.id = spec.id;
     this.path = spec.path;
-    this.spec = spec;
-    this.ref = makeRef(spec.id, spec.path, host.thread);
+    this.capacity = spec.capacity;
+    this.overflow = spec.overflow;
   }
 
-  get capacity(): number {
-    return this.spec.capacity;
+  /** This actor's ref, made on first use (an idle actor never needs one). */
+  get ref(): ActorRef {
+    return (this.#ref ??= makeRef(this.id, this.path, this.host.thread));
   }
 
-  get overflow(): OverflowPolicy {
-    return this.spec.overflow;
+  /** Takes the settings of a new start (a restart after a thread crash brings them again). */
+  respec(spec: StartSpec): void {
+    this.capacity = spec.capacity;
+    this.overflow = spec.overflow;
   }
 
   get depth(): number {

@@ -199,7 +199,7 @@ export class Lifecycle {
       cell = new ActorCell(this.#host, spec);
       this.#host.cells.set(spec.id, cell);
     } else {
-      cell.spec = spec;
+      cell.respec(spec);
     }
     const known = this.behaviors.loaded(spec.b);
     if (known !== undefined) {
