@@ -5,6 +5,7 @@
  */
 import { ActorSystem, supervisor, type ActorRef, type ApiaryEvent } from '@apiary/runtime';
 import { worker, type WorkerMsg, type WorkerStatus } from './behaviors.js';
+import { agentsDemo } from './agents-demo.js';
 
 const started = performance.now();
 const ms = (): string => `${(performance.now() - started).toFixed(0).padStart(5)} ms`;
@@ -102,9 +103,14 @@ await system.terminateChild(ref('/hivemind/swarm-a'), 'a3');
 const terminated = await watched;
 say(`DeathWatch: ${terminated.ref.path} terminated (${terminated.reason})`);
 
-// 5. Ordered shutdown; the process then exits on its own.
+// 5. Ordered shutdown.
 await system.stop();
-say('system stopped in order (children before parents); exiting');
+say('system stopped in order (children before parents)');
+
+// 6. Agents: tool-using agents on the same runtime, a thread crash under them.
+console.log('\n  agents\n');
+await agentsDemo(say);
+say('done; the process exits by itself');
 
 async function table(title: string): Promise<void> {
   const rows = (await system.registry.list({ under: '/hivemind' }))
