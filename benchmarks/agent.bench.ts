@@ -2,6 +2,7 @@
  * Suite `agent`: agents on the actor runtime against the bare `openai` SDK, on one loopback model
  * server running in its own process.
  *   agent.turn                  one task of one model call, asked of an agent actor on a worker thread
+ *   agent.turn.main-thread      the same with the agent on the main thread (no thread hop)
  *   baseline.openai-direct      the same request through the bare SDK from the main thread
  *   swarm.1000-agents           1,000 agents over the runtime's threads, each a 3-turn tool loop (50 ms per call)
  *   baseline.openai-direct-1000 the same 3,000 calls: 1,000 concurrent loops on the bare SDK in one thread
@@ -12,7 +13,7 @@ import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { ActorSystem, type ActorRef } from '@apiary/runtime';
 import { agent, toolRef, toolsForModel, type AgentMessage, type TaskResult, type Tool } from '@apiary/agent';
-import { measured, parseBenchArgs, pick, ratio, report, runBench, type Check } from './lib/harness.ts';
+import { measured, parseBenchArgs, pick, ratio, report, type Check } from './lib/harness.ts';
 import { add } from './agent/tools.ts';
 
 const args = parseBenchArgs();
@@ -68,26 +69,36 @@ try {
     placement: { thread: 1 },
     props: { name: 'turn', model: { model: 'apiary-mock', baseURL: quick.baseURL }, stream: false },
   })) as ActorRef<AgentMessage, TaskResult>;
+  const mainAgent = (await system.spawn(agent, {
+    placement: 'main',
+    props: { name: 'turn-main', model: { model: 'apiary-mock', baseURL: quick.baseURL }, stream: false },
+  })) as ActorRef<AgentMessage, TaskResult>;
   let n = 0;
-  const turns = await runBench(
-    [
-      {
-        name: 'agent.turn',
-        fn: async () => {
-          const r = (await system.ask(turnAgent, { type: 'task', taskId: `t${++n}`, input: 'hello' })) as TaskResult;
-          if (r.status !== 'completed') throw new Error(`agent task ended ${r.status}`);
-        },
-      },
-      {
-        name: 'baseline.openai-direct',
-        fn: async () => {
-          const r = await sdk.chat.completions.create({ model: 'apiary-mock', messages: [{ role: 'user', content: 'hello' }] });
-          if (r.choices[0]?.message.content == null) throw new Error('no content');
-        },
-      },
-    ],
-    { time: args.time ?? 2000 },
-  );
+  const viaAgent = async (ref: ActorRef<AgentMessage, TaskResult>): Promise<void> => {
+    const r = (await system.ask(ref, { type: 'task', taskId: `t${++n}`, input: 'hello' })) as TaskResult;
+    if (r.status !== 'completed') throw new Error(`agent task ended ${r.status}`);
+  };
+  const direct1 = async (): Promise<void> => {
+    const r = await sdk.chat.completions.create({ model: 'apiary-mock', messages: [{ role: 'user', content: 'hello' }] });
+    if (r.choices[0]?.message.content == null) throw new Error('no content');
+  };
+  // Interleaved (A, B, C, A, B, C...), not one task after the other: the model server and the JIT
+  // keep warming up during a run, and whoever goes last would get the warmest server.
+  const sides: [string, () => Promise<void>][] = [
+    ['agent.turn', () => viaAgent(turnAgent)],
+    ['agent.turn.main-thread', () => viaAgent(mainAgent)],
+    ['baseline.openai-direct', direct1],
+  ];
+  const samples = new Map<string, number[]>(sides.map(([name]) => [name, []]));
+  const rounds = args.heavy ? 5_000 : 1_500;
+  for (let i = 0; i < 300 + rounds; i++) {
+    for (const [name, fn] of sides) {
+      const t0 = performance.now();
+      await fn();
+      if (i >= 300) samples.get(name)!.push(performance.now() - t0);
+    }
+  }
+  const turns = sides.map(([name]) => measured(name, samples.get(name)!));
   log('turn done');
 
   // ---- the swarm: 1,000 three-turn tool loops, 50 ms per model call ----
@@ -148,6 +159,7 @@ try {
   const ratios = {
     'agent.turn/baseline.openai-direct': ratio(pick(results, 'agent.turn'), pick(results, 'baseline.openai-direct'), 'latency-p50'),
     'swarm.1000-agents/baseline.openai-direct-1000': swarmRun.value / baselineRun.value,
+    'agent.turn.main-thread/baseline.openai-direct': ratio(pick(results, 'agent.turn.main-thread'), pick(results, 'baseline.openai-direct'), 'latency-p50'),
   };
   const checks: Check[] = [
     { name: 'agent.turn/baseline.openai-direct <= 1.10', ok: ratios['agent.turn/baseline.openai-direct'] <= 1.1, detail: ratios['agent.turn/baseline.openai-direct'].toFixed(3) },
