@@ -13,6 +13,8 @@ export class DeathWatch {
   readonly #send: (thread: number, env: Envelope) => void;
   /** Watchers outside any actor (`system.watch`), by target id. */
   readonly #external = new Map<string, ((t: Terminated) => void)[]>();
+  /** What each watcher watches, so a watcher that stops is taken off its targets' lists. */
+  readonly #watching = new Map<string, Set<string>>();
 
   constructor(index: EntryIndex, send: (thread: number, env: Envelope) => void) {
     this.#index = index;
@@ -26,8 +28,15 @@ export class DeathWatch {
       if (on) this.#signal(watcherId, { type: 'terminated', ref: makeRef(targetId, `#${targetId}`, -1), reason: 'not-found' });
       return;
     }
-    if (on) (target.watchers ??= new Set()).add(watcherId);
-    else target.watchers?.delete(watcherId);
+    if (on) {
+      (target.watchers ??= new Set()).add(watcherId);
+      let targets = this.#watching.get(watcherId);
+      if (targets === undefined) this.#watching.set(watcherId, (targets = new Set()));
+      targets.add(targetId);
+    } else {
+      target.watchers?.delete(watcherId);
+      this.#watching.get(watcherId)?.delete(targetId);
+    }
   }
 
   /** Resolves when `ref` stops for good. */
@@ -40,11 +49,23 @@ export class DeathWatch {
     });
   }
 
-  /** Tells every watcher of `entry` that it terminated. */
+  /** Tells every watcher of `entry` that it terminated, and forgets what `entry` itself watched. */
   terminated(entry: Entry, signal: Terminated): void {
-    for (const watcher of entry.watchers ?? []) this.#signal(watcher, signal);
+    for (const watcher of entry.watchers ?? []) {
+      this.#signal(watcher, signal);
+      this.#watching.get(watcher)?.delete(entry.id);
+    }
     for (const resolve of this.#external.get(entry.id) ?? []) resolve(signal);
     this.#external.delete(entry.id);
+    for (const targetId of this.#watching.get(entry.id) ?? []) this.#index.byId.get(targetId)?.watchers?.delete(entry.id);
+    this.#watching.delete(entry.id);
+  }
+
+  /** Watch registrations held (for leak checks). */
+  get size(): number {
+    let n = 0;
+    for (const targets of this.#watching.values()) n += targets.size;
+    return n;
   }
 
   #signal(watcherId: string, sig: Terminated): void {
