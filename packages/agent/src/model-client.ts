@@ -91,6 +91,23 @@ export interface ModelResponse {
   readonly message: ChatCompletionAssistantMessageParam;
 }
 
+/**
+ * SDK clients are stateless, so agents on one thread talking to one endpoint share one: a thousand
+ * agents should not hold a thousand SDK instances. The SDK's own retries are off: ours honour
+ * Retry-After, move on to fallbacks, and report events.
+ */
+const sdkClients = new Map<string, OpenAI>();
+
+function sharedSdk(apiKey: string, baseURL: string | undefined, timeoutMs: number): OpenAI {
+  const key = JSON.stringify([apiKey, baseURL ?? null, timeoutMs]);
+  let client = sdkClients.get(key);
+  if (client === undefined) {
+    client = new OpenAI({ apiKey, ...(baseURL === undefined ? {} : { baseURL }), maxRetries: 0, timeout: timeoutMs });
+    sdkClients.set(key, client);
+  }
+  return client;
+}
+
 /** A stream that ended before the model said it was done (no finish reason). */
 class StreamCutError extends Error {
   constructor(model: string) {
@@ -122,8 +139,7 @@ export class ModelClient {
     const loopback = baseURL !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(`${baseURL}/`);
     const apiKey = options.apiKey ?? process.env.OPENAI_API_KEY ?? (loopback ? 'unused' : undefined);
     if (apiKey === undefined) throw new InvalidArgumentError('apiKey', 'no API key: pass apiKey, set OPENAI_API_KEY, or point baseURL at a local server');
-    // The SDK's own retries are off: ours honour Retry-After, move on to fallbacks, and report events.
-    this.#sdk = new OpenAI({ apiKey, ...(baseURL === undefined ? {} : { baseURL }), maxRetries: 0, timeout: timeoutMs });
+    this.#sdk = sharedSdk(apiKey, baseURL, timeoutMs);
     this.#models = [options.model, ...(options.fallbackModels ?? [])];
     this.#retry = retry;
     this.#prices = { ...DEFAULT_PRICES, ...(options.prices ?? {}) };
