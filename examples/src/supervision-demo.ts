@@ -53,8 +53,8 @@ function nextEvent<K extends ApiaryEventType>(type: K, match: (e: EventOf<K>) =>
 }
 
 const short = (path: string): string => path.replace('/hivemind/', '');
-// A thread crash fails every actor on it at once (today the bus publishes those actor-failed events
-// just before their cause, thread-crashed): they are gathered into one line, printed after it.
+// A thread crash fails every actor on it at once (the bus publishes thread-crashed, then one
+// actor-failed per actor): those are gathered into one line.
 let lostWithThread: { paths: string[]; message: string } | null = null;
 const flushLost = (): void => {
   if (lostWithThread !== null) say(`    event actor-failed     ${lostWithThread.paths.join(', ')}: ${lostWithThread.message}`);
@@ -75,7 +75,6 @@ system.events.on('event', (e) => {
       break;
     case 'thread-crashed':
       say(`    event thread-crashed   thread ${e.thread}: ${e.reason}; ${e.actors} actors were on it`);
-      flushLost();
       break;
     case 'thread-replaced':
       say(`    event thread-replaced  thread ${e.thread} is back after ${e.downtimeMs.toFixed(0)} ms`);

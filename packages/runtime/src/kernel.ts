@@ -414,12 +414,15 @@ export class Kernel {
 
   // ---- thread crashes ---------------------------------------------------------------------
 
+  /** How many actors a thread hosts (supervisors never live on worker threads). */
+  actorsOnThread(thread: number): number {
+    return this.index.onThread(thread).length;
+  }
+
   /** A worker thread died: every actor on it failed with one shared incident. */
-  threadCrashed(thread: number, error: ThreadCrashedError): number {
+  threadCrashed(thread: number, error: ThreadCrashedError): void {
     this.#numbers.forget(thread); // the replacement knows no behavior numbers yet
-    const victims = this.index.onThread(thread);
-    this.#flow.threadCrashed(victims, error, `thread:${thread}:${++this.#crashes}`);
-    return victims.length;
+    this.#flow.threadCrashed(this.index.onThread(thread), error, `thread:${thread}:${++this.#crashes}`);
   }
 
   /** Reservations the replacement thread gets first, so mail buffered for its actors waits for them. */

@@ -75,7 +75,8 @@ export class SupervisionFlow {
     }
     const restartAll = async (): Promise<void> => {
       for (const e of targets) {
-        if (this.#k.stopping || sup.terminating || sup.children!.get(e.name) !== e) continue;
+        // A newer incident may have restarted this child while the backoff ran: its timer is stale.
+        if (this.#k.stopping || sup.terminating || sup.children!.get(e.name) !== e || e.incident !== incident) continue;
         const outcome = await this.#restartEntry(e, delay);
         if (outcome !== null) {
           e.status = 'failed';

@@ -125,8 +125,10 @@ export class ActorSystem {
         { threads, resourceLimits: options.resourceLimits, heartbeatIntervalMs, heartbeatTimeoutMs, maxBatch, tsx: wantsTsx(loader) },
         {
           crashed: (thread, error) => {
-            const actors = system.#kernel.threadCrashed(thread, error);
+            // The cause is published before its effects (each victim's actor-failed, then restarts).
+            const actors = system.#kernel.actorsOnThread(thread);
             system.events.publish({ type: 'thread-crashed', time: Date.now(), thread, reason: String(error.data.reason), actors, error: serializeError(error) });
+            system.#kernel.threadCrashed(thread, error);
           },
           preamble: (thread) => system.#kernel.preamble(thread),
           ready: (thread, replaced, downtimeMs) => {

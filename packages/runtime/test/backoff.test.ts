@@ -82,6 +82,53 @@ test('a supervisor waits out the backoff on the injected clock before restarting
   }
 });
 
+test('a backoff timer from an older incident does not restart a child a newer incident already restarted', async () => {
+  const clock = new ManualClock();
+  const system = await ActorSystem.start({ threads: 1, clock, heartbeatIntervalMs: 0 });
+  try {
+    await system.spawn(
+      supervisor({
+        strategy: 'one-for-all',
+        intensity: 100,
+        periodMs: 1e9,
+        backoff: { minMs: 100, maxMs: 1000, factor: 2, jitter: 0, resetAfterMs: 1e9 },
+        children: [
+          { name: 'a', behavior: counter },
+          { name: 'b', behavior: counter },
+        ],
+      }),
+      { name: 'pair' },
+    );
+    const a = system.registry.get('/pair/a') as ActorRef<CounterMsg, number>;
+    const b = system.registry.get('/pair/b') as ActorRef<CounterMsg, number>;
+    const events = recordEvents(system.events);
+    const restartOf = (ref: ActorRef) => waitForEvent(system.events, 'actor-restarted', (e) => e.ref.id === ref.id);
+
+    // a fails twice: the first restart is immediate, the second waits 100 ms on the clock.
+    let restarted = restartOf(a);
+    system.tell(a, { type: 'crash' });
+    await restarted;
+    const failed = waitForEvent(system.events, 'actor-failed', (e) => e.ref.id === a.id);
+    system.tell(a, { type: 'crash' });
+    await failed;
+    // Meanwhile b fails for the first time (no backoff): one-for-all restarts a and b at once.
+    restarted = restartOf(a);
+    const bBack = restartOf(b);
+    system.tell(b, { type: 'crash' });
+    await Promise.all([restarted, bBack]);
+    assert.is(await system.ask(a, { type: 'inc', by: 7 }), 7);
+    const before = events.ofType('actor-restarted').length;
+
+    // The stale timer of a's second failure fires: a is healthy and must keep its state.
+    await clock.advance(1_000);
+    assert.is(await system.ask(a, { type: 'get' }), 7);
+    assert.is(events.ofType('actor-restarted').length, before);
+    events.stop();
+  } finally {
+    await system.stop();
+  }
+});
+
 test('a failure past the root guardian intensity stops the system with SystemFailedError', async () => {
   const system = await ActorSystem.start({ threads: 1, guardian: { intensity: 1, periodMs: 60_000, backoff: false } });
   const c = await system.spawn(counter, { name: 'fragile' });

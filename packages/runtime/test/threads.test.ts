@@ -84,6 +84,9 @@ for (const strategy of ['one-for-all', 'rest-for-one'] as const) {
       // one-for-all also restarts x (another thread); rest-for-one only the ones after v1.
       assert.equal(infos.map((i) => i?.restarts), strategy === 'one-for-all' ? [1, 1, 1, 1] : [0, 1, 1, 1]);
       assert.is(events.ofType('actor-restarted').length, expected);
+      // The cause comes first on the bus: thread-crashed, then the actor-failed events it caused.
+      const order = events.events.filter((e) => e.type === 'thread-crashed' || e.type === 'actor-failed').map((e) => e.type);
+      assert.equal(order, ['thread-crashed', 'actor-failed', 'actor-failed', 'actor-failed']);
       events.stop();
     } finally {
       await system.stop();
