@@ -114,6 +114,33 @@ test('tasks from many requesters on many agents interleave without leaking state
   });
 });
 
+test('agents on one thread interleave while they wait on the model (a gate holds every request until all have arrived)', async (ctx) => {
+  const AGENTS = 12;
+  const agents = await Promise.all(Array.from({ length: AGENTS }, () => spawnAgent(ctx, { tools: [] }, 2)));
+  // Each request is held until all of them are at the server at once. Were an agent, or the thread,
+  // to block while its request is open, the others could never send theirs and the gate would never
+  // open: the asks below would time out instead of answering.
+  let arrived = 0;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  ctx.server.addRule({
+    name: 'gate',
+    when: { lastUserIncludes: 'gated' },
+    reply: async (request) => {
+      if (++arrived === AGENTS) open();
+      await gate;
+      return { kind: 'text', text: `done: ${String(request.messages.at(-1)?.content)}` };
+    },
+  });
+  const results = (await Promise.all(
+    agents.map((a, i) => ctx.system.ask(a, { type: 'task', taskId: `gate-${i}`, input: `gated ${i}` }, { timeoutMs: 10_000 })),
+  )) as TaskResult[];
+  assert.is(arrived, AGENTS);
+  results.forEach((r, i) => assert.is(r.status === 'completed' ? r.answer : r.status, `done: gated ${i}`));
+  const threads = await Promise.all(agents.map((a) => ctx.system.registry.describe(a)));
+  assert.ok(threads.every((info) => info?.thread === 2), 'all on one thread');
+});
+
 test('a bad task or definition gets a typed error', async (ctx) => {
   const a = await spawnAgent(ctx);
   const bad = (await ctx.system.ask(a, { type: 'task', taskId: 1, input: 'x' } as never).catch((e: unknown) => e)) as { code: string };

@@ -48,7 +48,11 @@ export interface RuleMatch {
 export interface Rule {
   readonly name?: string;
   readonly when?: RuleMatch;
-  readonly reply: Reply | ((request: ChatRequest) => Reply);
+  /**
+   * The answer, or a function of the request that makes it. The function may be async: the request
+   * is held until it settles (tests use this as a gate, to hold requests until some condition).
+   */
+  readonly reply: Reply | ((request: ChatRequest) => Reply | Promise<Reply>);
   /** How many requests this rule answers before it retires. Default: unlimited. */
   readonly times?: number;
   /** Extra latency for requests this rule answers (on top of the server's). */

@@ -174,7 +174,7 @@ export class MockOpenAIServer {
     this.#recent.push(request);
     if (this.#recent.length > (this.#options.keepRequests ?? 100)) this.#recent.shift();
     const rule = this.#script.take(request);
-    const reply: Reply = rule === undefined ? defaultReply(request) : typeof rule.reply === 'function' ? rule.reply(request) : rule.reply;
+    const reply: Reply = rule === undefined ? defaultReply(request) : typeof rule.reply === 'function' ? await rule.reply(request) : rule.reply;
     await delay(sampleLatency(this.#options.latency, this.#random) + sampleLatency(rule?.latency, this.#random));
     if (res.destroyed) return;
     const stream = request.stream === true;
