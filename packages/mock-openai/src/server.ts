@@ -59,7 +59,9 @@ export class MockOpenAIServer {
     this.#options = options;
     this.#random = seededRandom(options.seed ?? 1);
     for (const rule of options.rules ?? []) this.addRule(rule);
-    this.#server = createServer((req, res) => void this.#handle(req, res));
+    // Idle keep-alive sockets stay open 65 s, as behind common API gateways. Node's default (5 s)
+    // races clients that reuse a socket just as the server drops it ("other side closed").
+    this.#server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.#handle(req, res));
     this.#server.on('connection', (socket) => {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
