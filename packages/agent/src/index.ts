@@ -19,6 +19,6 @@ export type { AgentErrorCode, ModelAttempt } from './errors.js';
 export type { ModelPrice, PriceTable } from './pricing.js';
 export type { RetryOptions } from './retry.js';
 export type { Tool, ToolSpec, ToolContext, ToolOutcome, ToolFailure } from './tools.js';
-export type { Budgets, TaskResult, TaskUsage, TaskEvent, TaskSpec, ToolCallRecord } from './runner.js';
+export type { Budgets, BudgetExceeded, TaskCompleted, TaskResult, TaskUsage, TaskEvent, TaskSpec, ToolCallRecord } from './runner.js';
 export type { AgentDefinition, AgentMessage, AgentTotals, ToolRef } from './agent-behavior.js';
 export type { CpuPoolOptions } from './cpu-pool.js';

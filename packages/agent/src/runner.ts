@@ -31,27 +31,32 @@ export interface ToolCallRecord {
   readonly ms: number;
 }
 
+/** A task the model finished: its final answer, with what it took. */
+export interface TaskCompleted {
+  readonly status: 'completed';
+  readonly taskId: string;
+  readonly answer: string;
+  readonly turns: number;
+  readonly toolCalls: readonly ToolCallRecord[];
+  readonly usage: TaskUsage;
+  /** The model that gave the answer (a fallback, perhaps). */
+  readonly model: string;
+}
+
+/** A task stopped by one of its budgets: which one, its limit, and how far the task had got. */
+export interface BudgetExceeded {
+  readonly status: 'budget-exceeded';
+  readonly taskId: string;
+  readonly budget: 'turns' | 'tokens' | 'cost';
+  readonly limit: number;
+  readonly used: number;
+  readonly turns: number;
+  readonly toolCalls: readonly ToolCallRecord[];
+  readonly usage: TaskUsage;
+}
+
 /** How a task ended. A budget reached is a result, not an error; a model that never answered is an error. */
-export type TaskResult =
-  | {
-      readonly status: 'completed';
-      readonly taskId: string;
-      readonly answer: string;
-      readonly turns: number;
-      readonly toolCalls: readonly ToolCallRecord[];
-      readonly usage: TaskUsage;
-      readonly model: string;
-    }
-  | {
-      readonly status: 'budget-exceeded';
-      readonly taskId: string;
-      readonly budget: 'turns' | 'tokens' | 'cost';
-      readonly limit: number;
-      readonly used: number;
-      readonly turns: number;
-      readonly toolCalls: readonly ToolCallRecord[];
-      readonly usage: TaskUsage;
-    };
+export type TaskResult = TaskCompleted | BudgetExceeded;
 
 /** What a running task reports (the agent actor forwards these to the event bus). */
 export type TaskEvent =
