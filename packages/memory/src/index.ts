@@ -1,0 +1,28 @@
+/**
+ * @apiary/memory: the shared vector memory. One owner actor writes each namespace; every thread
+ * searches it locally (a memory-mapped USearch snapshot plus a SharedArrayBuffer tail of fresh
+ * writes). This file names every export.
+ */
+export { VectorMemory } from './memory.js';
+export { MemoryNamespace, openNamespace } from './namespace.js';
+export { memoryOwner } from './owner.js';
+export {
+  MemoryError,
+  MemoryErrorCodes,
+  DimensionMismatchError,
+  InvalidVectorError,
+  UnknownNamespaceError,
+  NamespaceExistsError,
+  MemoryCapacityError,
+  MemoryStorageError,
+} from './errors.js';
+
+export type { VectorMemoryOptions } from './memory.js';
+export type { NamespaceHandle, SearchOptions, Ask } from './namespace.js';
+export type { NamespaceOptions, NamespaceConfig } from './config.js';
+export type { MemoryEntry, MemoryStats, OwnerMessage } from './owner.js';
+export type { MemoryHit } from './reader.js';
+export type { MetadataFilter, FilterScalar } from './filter.js';
+export type { EntryRecord, SharedHandles } from './shared-state.js';
+export type { VectorInput } from './vectors.js';
+export type { MemoryErrorCode } from './errors.js';

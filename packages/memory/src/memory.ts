@@ -1,0 +1,152 @@
+import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { InvalidArgumentError, type ActorRef, type ActorSystem, type Placement } from '@apiary/runtime';
+import type { NamespaceConfig, NamespaceOptions } from './config.js';
+import { createShared } from './shared-state.js';
+import { memoryOwner, type OwnerMessage } from './owner.js';
+import { forgetReader, MemoryNamespace, type NamespaceHandle } from './namespace.js';
+import { NamespaceExistsError, UnknownNamespaceError } from './errors.js';
+
+/** Options of a {@link VectorMemory}. Every default is listed. */
+export interface VectorMemoryOptions {
+  /** Where snapshots go for the readers: `/dev/shm` when writable (a tmpfs), else the OS temp dir. */
+  readonly snapshotDir?: string;
+  /** Persistence root: each namespace keeps its checkpoint and write log in a subdirectory. Default: none (memory dies with the process). */
+  readonly dir?: string;
+  /** Where the namespaces' owner actors run. Default `'least-loaded'` (a worker thread). */
+  readonly placement?: Placement;
+}
+
+const NAMESPACE = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,100}$/;
+
+/**
+ * The shared vector memory of an actor system: namespaces (per agent, per swarm, a global one), each
+ * with one owner actor that writes and readers on every thread that search locally.
+ *
+ * ```ts
+ * const memory = await VectorMemory.start(system);
+ * const global = await memory.create('global', { dimensions: 384 });
+ * await global.add({ id: 'f1', vector, metadata: { kind: 'finding' } });
+ * const hits = await global.search(query, { k: 5, filter: { kind: 'finding' } });
+ * ```
+ */
+export class VectorMemory {
+  readonly #system: ActorSystem;
+  readonly #options: VectorMemoryOptions;
+  readonly #root: string;
+  readonly #namespaces = new Map<string, NamespaceHandle>();
+
+  private constructor(system: ActorSystem, options: VectorMemoryOptions, root: string) {
+    this.#system = system;
+    this.#options = options;
+    this.#root = root;
+  }
+
+  /** Sets up the memory's snapshot directory. Namespaces come with `create`. */
+  static async start(system: ActorSystem, options: VectorMemoryOptions = {}): Promise<VectorMemory> {
+    const base = options.snapshotDir ?? (writable('/dev/shm') ? '/dev/shm' : tmpdir());
+    const root = mkdtempSync(join(base, 'apiary-memory-'));
+    return new VectorMemory(system, options, root);
+  }
+
+  /** Where this memory's snapshot files live. */
+  get snapshotDir(): string {
+    return this.#root;
+  }
+
+  /**
+   * Creates a namespace and starts its owner (restoring it from the persistence directory when there
+   * is one). A name that exists fails with NamespaceExistsError.
+   */
+  async create(name: string, options: NamespaceOptions): Promise<MemoryNamespace> {
+    if (typeof name !== 'string' || !NAMESPACE.test(name)) throw new InvalidArgumentError('name', `must match ${NAMESPACE.source}`);
+    if (this.#namespaces.has(name)) throw new NamespaceExistsError(name, 'create it once, then get() it');
+    const config = this.#config(name, options);
+    this.#namespaces.set(name, null as never); // reserve the name while the owner starts
+    try {
+      const owner = (await this.#system.spawn(memoryOwner, {
+        name: `memory.${name}`,
+        props: config,
+        placement: this.#options.placement ?? 'least-loaded',
+      })) as ActorRef<OwnerMessage, unknown>;
+      const handle: NamespaceHandle = { config, owner };
+      this.#namespaces.set(name, handle);
+      return this.#client(handle);
+    } catch (error) {
+      this.#namespaces.delete(name);
+      throw error;
+    }
+  }
+
+  /** A client of an existing namespace; UnknownNamespaceError if there is none of that name. */
+  get(name: string): MemoryNamespace {
+    return this.#client(this.handle(name));
+  }
+
+  /** The plain-data handle of a namespace, for actors on any thread (`openNamespace(handle, ctx.ask)`). */
+  handle(name: string): NamespaceHandle {
+    const handle = this.#namespaces.get(name);
+    if (handle === undefined || handle === null) throw new UnknownNamespaceError(name);
+    return handle;
+  }
+
+  /** Names of the namespaces. */
+  names(): string[] {
+    return [...this.#namespaces.keys()];
+  }
+
+  /** Stops every owner (each writes its checkpoint when persistent) and removes the snapshot files. */
+  async stop(): Promise<void> {
+    for (const handle of this.#namespaces.values()) {
+      if (handle === null) continue;
+      await this.#system.stop(handle.owner).catch(() => undefined);
+      forgetReader(handle.config.fileStem);
+    }
+    this.#namespaces.clear();
+    if (existsSync(this.#root)) rmSync(this.#root, { recursive: true, force: true });
+  }
+
+  #client(handle: NamespaceHandle): MemoryNamespace {
+    return new MemoryNamespace(handle, (target, message, options) => this.#system.ask(target, message, options), null);
+  }
+
+  #config(name: string, o: NamespaceOptions): NamespaceConfig {
+    const int = (field: keyof NamespaceOptions, value: number | undefined, fallback: number, min = 1): number => {
+      const v = value ?? fallback;
+      if (!Number.isInteger(v) || v < min) throw new InvalidArgumentError(field, `must be an integer >= ${min}`);
+      return v;
+    };
+    const dimensions = int('dimensions', o?.dimensions, NaN);
+    const tailCapacity = int('tailCapacity', o.tailCapacity, 16_384, 64);
+    const indexThreshold = int('indexThreshold', o.indexThreshold, 1_024, 0);
+    if (indexThreshold > tailCapacity / 2) throw new InvalidArgumentError('indexThreshold', 'must be at most half of tailCapacity');
+    const snapshotEveryWrites = int('snapshotEveryWrites', o.snapshotEveryWrites, Math.min(4_096, tailCapacity / 2));
+    if (snapshotEveryWrites > tailCapacity / 2) throw new InvalidArgumentError('snapshotEveryWrites', 'must be at most half of tailCapacity');
+    const maxEntries = int('maxEntries', o.maxEntries, 4_000_000);
+    return {
+      name,
+      dimensions,
+      connectivity: int('connectivity', o.connectivity, 16, 2),
+      expansionAdd: int('expansionAdd', o.expansionAdd, 128),
+      expansionSearch: int('expansionSearch', o.expansionSearch, 64),
+      indexThreshold,
+      snapshotEveryWrites,
+      snapshotEveryMs: int('snapshotEveryMs', o.snapshotEveryMs, 1_000),
+      snapshotDir: this.#root,
+      fileStem: `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`,
+      persistDir: this.#options.dir === undefined ? null : join(this.#options.dir, encodeURIComponent(name)),
+      shared: createShared({ dimensions, ringSlots: tailCapacity, maxEntries, maxRecordBytes: int('maxRecordBytes', o.maxRecordBytes, 2 ** 30) }),
+    };
+  }
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,125 @@
+import { InvalidArgumentError, type ActorRef, type AskOptions } from '@apiary/runtime';
+import type { NamespaceConfig } from './config.js';
+import type { MemoryEntry, MemoryStats, OwnerMessage } from './owner.js';
+import { NamespaceReader, type MemoryHit } from './reader.js';
+import { normalized, type VectorInput } from './vectors.js';
+import { validateFilter, type MetadataFilter } from './filter.js';
+
+/**
+ * A namespace as plain data: its configuration (shared buffers included) and its owner. Put it in
+ * an actor's props or a message, and `openNamespace` it on any thread.
+ */
+export interface NamespaceHandle {
+  readonly config: NamespaceConfig;
+  readonly owner: ActorRef<OwnerMessage, unknown>;
+}
+
+/** How a namespace client reaches the owner: `system.ask` on the main thread, `ctx.ask` in an actor. */
+export type Ask = (target: ActorRef<OwnerMessage, unknown>, message: OwnerMessage, options?: AskOptions) => Promise<unknown>;
+
+/** Options of a search. */
+export interface SearchOptions {
+  /** Results wanted. Default 10. */
+  readonly k?: number;
+  readonly filter?: MetadataFilter;
+  /**
+   * `local` (default): on this thread, from the published snapshot plus the shared tail; it sees
+   * every write acknowledged before the search started, from any thread. `owner`: asks the owner,
+   * which orders the search after every write it received before it (writes still in flight
+   * included), at the cost of a round trip.
+   */
+  readonly consistency?: 'local' | 'owner';
+}
+
+// One reader per namespace per thread, shared by every actor of the thread.
+const readers = new Map<string, NamespaceReader>();
+
+/**
+ * A client of one namespace. Writes go to the namespace's owner; searches run on the calling thread
+ * (or at the owner, when asked). Cheap to make: the per-thread reader is shared.
+ */
+export class MemoryNamespace {
+  readonly #handle: NamespaceHandle;
+  readonly #ask: Ask;
+  readonly #origin: string | null;
+
+  constructor(handle: NamespaceHandle, ask: Ask, origin: string | null = null) {
+    this.#handle = handle;
+    this.#ask = ask;
+    this.#origin = origin;
+  }
+
+  get name(): string {
+    return this.#handle.config.name;
+  }
+
+  get dimensions(): number {
+    return this.#handle.config.dimensions;
+  }
+
+  /** The plain-data handle, to pass to actors on other threads. */
+  get handle(): NamespaceHandle {
+    return this.#handle;
+  }
+
+  /** Writes entries (an existing id is replaced); resolves once every thread can find them. */
+  async add(entries: MemoryEntry | readonly MemoryEntry[]): Promise<{ readonly written: number }> {
+    const list = Array.isArray(entries) ? (entries as readonly MemoryEntry[]) : [entries as MemoryEntry];
+    const { config } = this.#handle;
+    // Validated here too, so a bad vector fails at the caller's line, before a message is sent.
+    const checked = list.map((e, i) => ({ ...e, vector: normalized(config.name, config.dimensions, e.vector, `entries[${i}].vector`), origin: e.origin ?? this.#origin }));
+    return (await this.#ask(this.#handle.owner, { type: 'add', entries: checked }, { timeoutMs: 60_000 })) as { written: number };
+  }
+
+  /** Deletes entries by id (unknown ids are skipped); resolves with how many were deleted. */
+  async delete(ids: string | readonly string[]): Promise<{ readonly deleted: number }> {
+    return (await this.#ask(this.#handle.owner, { type: 'delete', ids: typeof ids === 'string' ? [ids] : ids })) as { deleted: number };
+  }
+
+  /** The `k` entries most similar to `vector` (cosine), best first. */
+  async search(vector: VectorInput, options: SearchOptions = {}): Promise<MemoryHit[]> {
+    const k = options.k ?? 10;
+    if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError('k', 'must be an integer >= 1');
+    const filter = validateFilter(options.filter);
+    if (options.consistency === 'owner') {
+      return (await this.#ask(this.#handle.owner, { type: 'search', vector: Array.isArray(vector) ? [...vector] : vector, k, ...(filter === undefined ? {} : { filter }) })) as MemoryHit[];
+    }
+    const query = normalized(this.name, this.dimensions, vector, 'search');
+    return this.#reader().search(query, k, filter);
+  }
+
+  /** Same as `search` with `local` consistency, synchronously (hot paths that cannot await). */
+  searchNow(vector: VectorInput, options: Omit<SearchOptions, 'consistency'> = {}): MemoryHit[] {
+    const k = options.k ?? 10;
+    if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError('k', 'must be an integer >= 1');
+    return this.#reader().search(normalized(this.name, this.dimensions, vector, 'search'), k, validateFilter(options.filter));
+  }
+
+  /** The namespace's figures, from its owner. */
+  async stats(): Promise<MemoryStats> {
+    return (await this.#ask(this.#handle.owner, { type: 'stats' })) as MemoryStats;
+  }
+
+  /** Indexes everything written and publishes a snapshot now (normally the owner's policy does). */
+  async snapshot(): Promise<MemoryStats> {
+    return (await this.#ask(this.#handle.owner, { type: 'snapshot' }, { timeoutMs: 120_000 })) as MemoryStats;
+  }
+
+  #reader(): NamespaceReader {
+    const { config } = this.#handle;
+    let reader = readers.get(config.fileStem);
+    if (reader === undefined) readers.set(config.fileStem, (reader = new NamespaceReader(config)));
+    return reader;
+  }
+}
+
+/** A client of the namespace behind `handle`, on this thread. Pass `ctx.ask` in an actor (and its path as origin). */
+export function openNamespace(handle: NamespaceHandle, ask: Ask, origin: string | null = null): MemoryNamespace {
+  return new MemoryNamespace(handle, ask, origin);
+}
+
+/** @internal Drops this thread's reader of a namespace (its memory stopped). */
+export function forgetReader(fileStem: string): void {
+  readers.get(fileStem)?.close();
+  readers.delete(fileStem);
+}

@@ -1,0 +1,303 @@
+import { existsSync, renameSync, unlinkSync } from 'node:fs';
+import { Index } from 'usearch';
+import { defineBehavior, ErrorReply, InvalidArgumentError, toError } from '@apiary/runtime';
+import { H, type EntryRecord } from './shared-state.js';
+import { SharedWriter } from './writer.js';
+import { NamespaceReader, type MemoryHit } from './reader.js';
+import { indexOptions, snapshotPath, type NamespaceConfig } from './config.js';
+import { Persistence } from './persistence.js';
+import { normalized, type VectorInput } from './vectors.js';
+import { validateFilter, type MetadataFilter } from './filter.js';
+import { MemoryStorageError } from './errors.js';
+
+/** One entry to write. Writing an id that exists replaces that entry. */
+export interface MemoryEntry {
+  readonly id: string;
+  readonly vector: VectorInput;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  /** Who wrote it; defaults to the writing actor's path when written through a namespace client. */
+  readonly origin?: string | null;
+}
+
+/** What the owner of a namespace understands. */
+export type OwnerMessage =
+  | { readonly type: 'add'; readonly entries: readonly MemoryEntry[] }
+  | { readonly type: 'delete'; readonly ids: readonly string[] }
+  | { readonly type: 'search'; readonly vector: VectorInput; readonly k: number; readonly filter?: MetadataFilter }
+  | { readonly type: 'snapshot' }
+  | { readonly type: 'stats' }
+  | { readonly type: 'flush' };
+
+/** A namespace's figures. */
+export interface MemoryStats {
+  readonly namespace: string;
+  /** Entries that can be found. */
+  readonly live: number;
+  /** Slots written (deleted and replaced entries included). */
+  readonly written: number;
+  /** The published snapshot (0: none yet) and how many slots it covers. */
+  readonly snapshotVersion: number;
+  readonly snapshotCovered: number;
+  /** Entries only in the shared tail (searched by brute force until the next snapshot). */
+  readonly tail: number;
+  /** Times the owner started (1 + restarts). */
+  readonly incarnation: number;
+}
+
+interface OwnerState {
+  readonly config: NamespaceConfig;
+  readonly writer: SharedWriter;
+  readonly reader: NamespaceReader;
+  readonly ids: Map<string, number>;
+  readonly persistence: Persistence | null;
+  index: Index;
+  /** Slots below this are in `index`. */
+  indexed: number;
+  flushQueued: boolean;
+  lastSnapshot: number;
+  timer: ReturnType<typeof setInterval> | null;
+}
+
+/**
+ * The only writer of a namespace. Writes land in the shared tail (visible to every thread at once),
+ * then in its mutable USearch index; snapshots of that index are published for the readers. After a
+ * crash it rebuilds from the last snapshot plus the shared tail, which holds every acknowledged write.
+ */
+export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
+  setup(config: NamespaceConfig, ctx): OwnerState {
+    const writer = new SharedWriter(config.shared, config.dimensions);
+    const state: OwnerState = {
+      config,
+      writer,
+      reader: new NamespaceReader(config),
+      ids: new Map(),
+      persistence: null,
+      index: new Index(indexOptions(config)),
+      indexed: 0,
+      flushQueued: false,
+      lastSnapshot: Date.now(),
+      timer: null,
+    };
+    try {
+      const incarnation = Atomics.add(writer.header, H.INCARNATION, 1);
+      if (incarnation === 0 && config.persistDir !== null) restoreFromDisk(state);
+      else if (incarnation > 0) recoverFromShared(state);
+      if (config.persistDir !== null) {
+        const persistence = new Persistence(config.persistDir, false);
+        (state as { persistence: Persistence | null }).persistence = persistence;
+        // Start the log afresh from what is committed (after a crash it may hold a write that never was).
+        indexPending(state);
+        persistence.checkpoint(state.index, writer, state.indexed);
+      }
+    } catch (error) {
+      throw new MemoryStorageError(config.name, 'recovery', error);
+    }
+    state.timer = setInterval(() => ctx.tell(ctx.self, { type: 'flush' }), Math.max(10, config.snapshotEveryMs));
+    return state;
+  },
+
+  receive(state, message: OwnerMessage, ctx): unknown {
+    try {
+      switch (message.type) {
+        case 'add':
+          return add(state, message.entries, () => ctx.tell(ctx.self, { type: 'flush' }));
+        case 'delete':
+          return remove(state, message.ids);
+        case 'search': {
+          if (!Number.isInteger(message.k) || message.k < 1) throw new InvalidArgumentError('k', 'must be an integer >= 1');
+          const vector = normalized(state.config.name, state.config.dimensions, message.vector, 'search');
+          return state.reader.search(vector, message.k, validateFilter(message.filter)) satisfies MemoryHit[];
+        }
+        case 'snapshot':
+          indexPending(state);
+          publishSnapshot(state);
+          return stats(state);
+        case 'stats':
+          return stats(state);
+        case 'flush':
+          state.flushQueued = false;
+          flush(state, false);
+          return undefined;
+        default: {
+          const never: never = message;
+          throw new InvalidArgumentError('message', `unknown memory message ${JSON.stringify(never)}`);
+        }
+      }
+    } catch (error) {
+      // Bad input is the asker's problem: answer with the error, keep the namespace running.
+      return new ErrorReply(toError(error));
+    }
+  },
+
+  postStop(state) {
+    if (state.timer !== null) clearInterval(state.timer);
+    if (state.persistence !== null) {
+      indexPending(state);
+      state.persistence.checkpoint(state.index, state.writer, state.indexed);
+      state.persistence.close();
+    }
+    state.reader.close();
+  },
+});
+
+function add(state: OwnerState, entries: readonly MemoryEntry[], queueFlush: () => void): { readonly written: number } {
+  if (!Array.isArray(entries) || entries.length === 0) throw new InvalidArgumentError('entries', 'must be a non-empty array');
+  const { name, dimensions } = state.config;
+  // Validate all before writing any: a batch is written whole or not at all.
+  const prepared = entries.map((e, i) => {
+    if (typeof e?.id !== 'string' || e.id.length === 0) throw new InvalidArgumentError(`entries[${i}].id`, 'must be a non-empty string');
+    const metadata = e.metadata ?? {};
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new InvalidArgumentError(`entries[${i}].metadata`, 'must be an object');
+    const record: EntryRecord = { id: e.id, metadata, origin: e.origin ?? null, at: Date.now() };
+    return { vector: normalized(name, dimensions, e.vector, `entries[${i}].vector`), record };
+  });
+  // Write in chunks the tail can take; a full tail is emptied into a snapshot first.
+  const chunk = Math.max(1, Math.floor(state.writer.ringSlots / 2));
+  for (let from = 0; from < prepared.length; from += chunk) {
+    const part = prepared.slice(from, from + chunk);
+    if (state.writer.room() < part.length) flush(state, true);
+    const first = state.writer.committed();
+    state.persistence?.logAdds(part.map((p, i) => ({ slot: first + i, record: p.record, vector: p.vector })));
+    const slots = state.writer.append(name, part);
+    const replaced: number[] = [];
+    part.forEach((p, i) => {
+      const previous = state.ids.get(p.record.id);
+      if (previous !== undefined) replaced.push(previous);
+      state.ids.set(p.record.id, slots[i]!);
+    });
+    markDeleted(state, replaced);
+  }
+  if (!state.flushQueued) {
+    state.flushQueued = true;
+    queueFlush();
+  }
+  return { written: prepared.length };
+}
+
+function remove(state: OwnerState, ids: readonly string[]): { readonly deleted: number } {
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new InvalidArgumentError('ids', 'must be an array of strings');
+  const slots: number[] = [];
+  for (const id of ids) {
+    const slot = state.ids.get(id);
+    if (slot === undefined) continue;
+    state.ids.delete(id);
+    slots.push(slot);
+  }
+  state.persistence?.logDeletes(slots);
+  markDeleted(state, slots);
+  return { deleted: slots.length };
+}
+
+function markDeleted(state: OwnerState, slots: readonly number[]): void {
+  for (const slot of slots) {
+    state.writer.delete(slot);
+    if (slot < state.indexed) state.index.remove(BigInt(slot));
+  }
+}
+
+/** Adds the committed slots not yet in the index (one multi-threaded batch). */
+function indexPending(state: OwnerState): void {
+  const end = state.writer.committed();
+  if (state.indexed >= end) return;
+  const live: number[] = [];
+  for (let slot = state.indexed; slot < end; slot++) if (!state.writer.isDeleted(slot)) live.push(slot);
+  if (live.length > 0) {
+    const { dimensions } = state.config;
+    const keys = new BigUint64Array(live.length);
+    const vectors = new Float32Array(live.length * dimensions);
+    live.forEach((slot, i) => {
+      keys[i] = BigInt(slot);
+      const row = state.writer.ringRow(slot);
+      vectors.set(state.writer.ring.subarray(row, row + dimensions), i * dimensions);
+    });
+    state.index.add(keys, vectors, live.length > 64 ? 2 : 1);
+  }
+  state.indexed = end;
+}
+
+/** Indexes and snapshots when the policy (or `force`, a full tail) says so. */
+function flush(state: OwnerState, force: boolean): void {
+  const { config, writer } = state;
+  const committed = writer.committed();
+  const { covered } = writer.snapshot();
+  const pending = committed - covered;
+  if (!force && (pending === 0 || (covered === 0 && Atomics.load(writer.header, H.LIVE) < config.indexThreshold))) return;
+  indexPending(state);
+  if (force || pending >= config.snapshotEveryWrites || Date.now() - state.lastSnapshot >= config.snapshotEveryMs) publishSnapshot(state);
+}
+
+/** Saves the index to a new snapshot file (temp file, then rename) and publishes it. */
+function publishSnapshot(state: OwnerState): void {
+  const { config, writer } = state;
+  const { version } = writer.snapshot();
+  const next = version + 1;
+  const path = snapshotPath(config, next);
+  try {
+    state.index.save(`${path}.tmp`);
+    // Never rewrite a file a reader may have mapped (SIGBUS): a new name, then rename into place.
+    renameSync(`${path}.tmp`, path);
+  } catch (error) {
+    throw new MemoryStorageError(config.name, 'snapshot', error);
+  }
+  writer.publish(next, state.indexed);
+  state.lastSnapshot = Date.now();
+  // Readers that mapped the old file keep their mapping; unlinking only drops the name.
+  const old = snapshotPath(config, version);
+  if (version > 0 && existsSync(old)) unlinkSync(old);
+}
+
+function stats(state: OwnerState): MemoryStats {
+  const { writer } = state;
+  const committed = writer.committed();
+  const snapshot = writer.snapshot();
+  return {
+    namespace: state.config.name,
+    live: Atomics.load(writer.header, H.LIVE),
+    written: committed,
+    snapshotVersion: snapshot.version,
+    snapshotCovered: snapshot.covered,
+    tail: committed - snapshot.covered,
+    incarnation: Atomics.load(writer.header, H.INCARNATION),
+  };
+}
+
+/** After a crash: the last snapshot is the index; the shared tail adds what came after it. */
+function recoverFromShared(state: OwnerState): void {
+  const { writer, config } = state;
+  const { version, covered } = writer.snapshot();
+  if (version > 0) {
+    state.index.load(snapshotPath(config, version));
+    state.indexed = covered;
+    for (let slot = 0; slot < covered; slot++) if (writer.isDeleted(slot) && state.index.contains(BigInt(slot))) state.index.remove(BigInt(slot));
+  }
+  const end = writer.committed();
+  for (let slot = 0; slot < end; slot++) if (!writer.isDeleted(slot)) state.ids.set(writer.record(slot).id, slot);
+}
+
+/** At first start with a persistence directory: the checkpoint, then the write log after it. */
+function restoreFromDisk(state: OwnerState): void {
+  const { writer, config } = state;
+  const persisted = Persistence.read(config.persistDir!);
+  if (persisted.records.length === 0 && persisted.log.length === 0) return;
+  const restored = persisted.records.length;
+  writer.append(config.name, persisted.records.map((r) => ({ vector: null, record: r.record })));
+  persisted.records.forEach((r, slot) => r.deleted && writer.delete(slot));
+  if (persisted.indexPath !== null) state.index.load(persisted.indexPath);
+  state.indexed = persisted.covered;
+  // Slots between the index and the records (a crash mid-checkpoint) go straight into the index.
+  const gap = persisted.log.filter((l): l is Extract<typeof l, { op: 'add' }> => l.op === 'add' && l.slot >= persisted.covered && l.slot < restored);
+  for (const line of gap) if (!writer.isDeleted(line.slot)) state.index.add(BigInt(line.slot), line.vector, 1);
+  state.indexed = restored;
+  if (state.indexed > 0) publishSnapshot(state);
+  const later = persisted.log.filter((l): l is Extract<typeof l, { op: 'add' }> => l.op === 'add' && l.slot >= restored);
+  const chunk = Math.max(1, Math.floor(writer.ringSlots / 2));
+  for (let from = 0; from < later.length; from += chunk) {
+    const part = later.slice(from, from + chunk);
+    if (writer.room() < part.length) flush(state, true);
+    writer.append(config.name, part.map((l) => ({ vector: l.vector, record: l.record })));
+  }
+  const deletes = persisted.log.filter((l) => l.op === 'del').map((l) => l.slot);
+  markDeleted(state, deletes.filter((slot) => slot < writer.committed()));
+  const end = writer.committed();
+  for (let slot = 0; slot < end; slot++) if (!writer.isDeleted(slot)) state.ids.set(writer.record(slot).id, slot);
+}

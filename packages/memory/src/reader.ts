@@ -1,0 +1,131 @@
+import { existsSync } from 'node:fs';
+import { Index } from 'usearch';
+import { SharedViews, type EntryRecord } from './shared-state.js';
+import { dot } from './vectors.js';
+import { matchesFilter, type MetadataFilter } from './filter.js';
+import { indexOptions, snapshotPath, type NamespaceConfig } from './config.js';
+
+/** One search result. `score` is the cosine similarity (1 = same direction). */
+export interface MemoryHit extends EntryRecord {
+  readonly score: number;
+}
+
+interface Candidate {
+  readonly slot: number;
+  readonly score: number;
+  readonly record: EntryRecord;
+}
+
+/** Index candidates asked for beyond `k`, so deleted or filtered-out hits still leave k. */
+const MAX_CANDIDATES = 4_096;
+
+/**
+ * A thread's reader of one namespace: it views the latest published snapshot (a memory-mapped file,
+ * read-only, shared with every other reader through the page cache) and brute-forces the shared tail
+ * of entries written since, then merges both. Never blocks on the writer.
+ */
+export class NamespaceReader {
+  readonly views: SharedViews;
+  #index: Index | null = null;
+  #version = 0;
+  #covered = 0;
+
+  constructor(readonly config: NamespaceConfig) {
+    this.views = new SharedViews(config.shared, config.dimensions);
+  }
+
+  /** The snapshot this reader searches: version and the slots it covers. */
+  get snapshot(): { readonly version: number; readonly covered: number } {
+    return { version: this.#version, covered: this.#covered };
+  }
+
+  /** Top `k` live entries most similar to `query` (normalised), optionally filtered. */
+  search(query: Float32Array, k: number, filter?: MetadataFilter): MemoryHit[] {
+    for (;;) {
+      this.#refresh();
+      const start = this.#covered;
+      const best = new Map<string, Candidate>();
+      const offer = (c: Candidate): void => {
+        const seen = best.get(c.record.id);
+        // An update writes a new slot before it marks the old one deleted: keep the newer slot.
+        if (seen === undefined || c.slot > seen.slot) best.set(c.record.id, c);
+      };
+      const end = this.views.committed();
+      this.#scanTail(query, k, start, end, filter, offer);
+      if (this.#index !== null) this.#searchIndex(query, k, filter, offer);
+      // A slot of the tail is overwritten only after a newer snapshot covers it; if the writer got a
+      // whole ring ahead while we scanned, what we read may be torn: search again on the new snapshot.
+      if (this.views.committed() >= start + this.views.ringSlots) continue;
+      return [...best.values()]
+        .sort((a, b) => b.score - a.score || b.slot - a.slot)
+        .slice(0, k)
+        .map((c) => ({ ...c.record, score: c.score }));
+    }
+  }
+
+  /** Releases the viewed snapshot. */
+  close(): void {
+    this.#index = null;
+  }
+
+  #refresh(): void {
+    for (;;) {
+      const { version, covered } = this.views.snapshot();
+      if (version === this.#version) return;
+      if (version === 0) {
+        this.#index = null;
+      } else {
+        const path = snapshotPath(this.config, version);
+        const index = new Index(indexOptions(this.config));
+        try {
+          index.view(path);
+        } catch (error) {
+          // The owner unlinks a snapshot once a newer one is out; if that raced us, read the newer one.
+          if (!existsSync(path) && this.views.snapshot().version !== version) continue;
+          throw error;
+        }
+        this.#index = index;
+      }
+      this.#version = version;
+      this.#covered = covered;
+      return;
+    }
+  }
+
+  #scanTail(query: Float32Array, k: number, start: number, end: number, filter: MetadataFilter | undefined, offer: (c: Candidate) => void): void {
+    // Keep the k best above a running floor; decode records only for those that make it.
+    const top: { slot: number; score: number }[] = [];
+    const ring = this.views.ring;
+    for (let slot = start; slot < end; slot++) {
+      if (this.views.isDeleted(slot)) continue;
+      const score = dot(query, ring, this.views.ringRow(slot));
+      if (top.length === k && score <= top[k - 1]!.score && filter === undefined) continue;
+      if (filter !== undefined && !matchesFilter(this.views.record(slot), filter)) continue;
+      let i = top.length;
+      while (i > 0 && top[i - 1]!.score < score) i--;
+      top.splice(i, 0, { slot, score });
+      if (top.length > k) top.pop();
+    }
+    for (const t of top) offer({ slot: t.slot, score: t.score, record: this.views.record(t.slot) });
+  }
+
+  #searchIndex(query: Float32Array, k: number, filter: MetadataFilter | undefined, offer: (c: Candidate) => void): void {
+    const index = this.#index!;
+    const size = index.size();
+    let want = Math.min(size, filter === undefined ? k + 8 : k * 4);
+    for (;;) {
+      const matches = index.search(query, want, 1);
+      let found = 0;
+      for (let i = 0; i < matches.keys.length; i++) {
+        const slot = Number(matches.keys[i]);
+        if (this.views.isDeleted(slot)) continue;
+        const record = this.views.record(slot);
+        if (filter !== undefined && !matchesFilter(record, filter)) continue;
+        offer({ slot, score: 1 - matches.distances[i]!, record });
+        found++;
+      }
+      if (found >= k || want >= size || want >= MAX_CANDIDATES) return;
+      want = Math.min(size, MAX_CANDIDATES, want * 4);
+    }
+  }
+}

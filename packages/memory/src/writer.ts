@@ -1,0 +1,67 @@
+import { H, SharedViews, type EntryRecord } from './shared-state.js';
+import { MemoryCapacityError } from './errors.js';
+
+/**
+ * The owner's side of the shared memory: appends entries and marks deletions. Only the namespace's
+ * owner actor makes one; every write is complete before the `committed` count that reveals it.
+ */
+export class SharedWriter extends SharedViews {
+  readonly #encoder = new TextEncoder();
+
+  /**
+   * Appends entries (vectors already normalised) and publishes them all at once. The caller makes
+   * sure the ring has room (`room()`): slots not yet covered by a snapshot must not be overwritten.
+   */
+  append(namespace: string, entries: readonly { vector: Float32Array | null; record: EntryRecord }[]): number[] {
+    let slot = this.committed();
+    let bytes = Atomics.load(this.header, H.RECORD_BYTES);
+    const slots: number[] = [];
+    for (const { vector, record } of entries) {
+      const encoded = this.#encoder.encode(JSON.stringify(record));
+      this.#ensure(namespace, slot, bytes + encoded.length);
+      this.records.set(encoded, bytes);
+      this.offsets[slot * 2] = bytes;
+      this.offsets[slot * 2 + 1] = encoded.length;
+      // A restored entry already in the index has no vector to keep (null).
+      if (vector !== null) this.ring.set(vector, this.ringRow(slot));
+      Atomics.store(this.deleted, slot, 0);
+      bytes += encoded.length;
+      slots.push(slot++);
+    }
+    Atomics.store(this.header, H.RECORD_BYTES, bytes);
+    Atomics.add(this.header, H.LIVE, entries.length);
+    Atomics.store(this.header, H.COMMITTED, slot); // publishes everything above
+    return slots;
+  }
+
+  /** Marks a slot deleted; true if it was live. */
+  delete(slot: number): boolean {
+    if (Atomics.compareExchange(this.deleted, slot, 0, 1) !== 0) return false;
+    Atomics.sub(this.header, H.LIVE, 1);
+    return true;
+  }
+
+  /** How many more slots fit in the ring before one not yet in a snapshot would be overwritten. */
+  room(): number {
+    return this.snapshot().covered + this.ringSlots - this.committed();
+  }
+
+  /** Publishes snapshot `version`, which holds every slot below `covered`. */
+  publish(version: number, covered: number): void {
+    Atomics.store(this.header, version % 2 === 0 ? H.COVERED_EVEN : H.COVERED_ODD, covered);
+    Atomics.store(this.header, H.VERSION, version);
+  }
+
+  #ensure(namespace: string, slot: number, recordBytes: number): void {
+    const { records, offsets, deleted } = this.handles;
+    if ((slot + 1) * 16 > offsets.byteLength) {
+      if ((slot + 1) * 16 > offsets.maxByteLength) throw new MemoryCapacityError(namespace, 'entries', offsets.maxByteLength / 16);
+      offsets.grow(Math.min(offsets.maxByteLength, Math.max((slot + 1) * 16, offsets.byteLength * 2)));
+      deleted.grow(Math.min(deleted.maxByteLength, offsets.byteLength / 16));
+    }
+    if (recordBytes > records.byteLength) {
+      if (recordBytes > records.maxByteLength) throw new MemoryCapacityError(namespace, 'metadata bytes', records.maxByteLength);
+      records.grow(Math.min(records.maxByteLength, Math.max(recordBytes, records.byteLength * 2)));
+    }
+  }
+}

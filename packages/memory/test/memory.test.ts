@@ -1,0 +1,100 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ActorSystem, type ActorRef } from '@apiary/runtime';
+import { VectorMemory, MemoryErrorCodes, type MemoryHit } from '../src/index.ts';
+import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
+import { clustered, row } from './fixtures/data.ts';
+
+interface Ctx {
+  system: ActorSystem;
+  memory: VectorMemory;
+}
+const test = suite<Ctx>('vector memory', {} as Ctx);
+const DIMS = 32;
+
+test.before(async (ctx) => {
+  ctx.system = await ActorSystem.start({ threads: 2 });
+  ctx.memory = await VectorMemory.start(ctx.system);
+});
+test.after(async (ctx) => {
+  await ctx.memory.stop();
+  await ctx.system.stop();
+});
+
+const vec = (m: Float32Array, i: number): number[] => [...row(m, DIMS, i)];
+const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'no error', (e: { code?: string }) => e.code ?? 'no code');
+
+test('a write from one thread is found at once by a search on another thread, before any snapshot', async (ctx) => {
+  const ns = await ctx.memory.create('ryw', { dimensions: DIMS, snapshotEveryMs: 60_000 });
+  const data = clustered(50, DIMS, 5, 7);
+  const writer = (await ctx.system.spawn(probe, { props: ns.handle, placement: { thread: 1 } })) as ActorRef<ProbeMsg, unknown>;
+  const reader = (await ctx.system.spawn(probe, { props: ns.handle, placement: { thread: 2 } })) as ActorRef<ProbeMsg, unknown>;
+  for (let i = 0; i < 50; i++) await ctx.system.ask(writer, { type: 'add', id: `v${i}`, vector: vec(data, i), metadata: { i } });
+  const hits = (await ctx.system.ask(reader, { type: 'search', vector: vec(data, 17), k: 3 })) as MemoryHit[];
+  assert.is(hits[0]?.id, 'v17');
+  assert.ok(Math.abs(hits[0]!.score - 1) < 1e-5);
+  assert.is(hits[0]?.origin, writer.path);
+  assert.is((await ns.stats()).snapshotVersion, 0); // all of it came from the shared tail
+  // Read-your-writes inside one actor, on a third thread (main): write, then search, no waiting.
+  const own = (await ns.search(vec(data, 3), { k: 1 }))[0];
+  assert.is(own?.id, 'v3');
+});
+
+test('searches merge the published snapshot and the tail; deletes and replacements are honoured in both', async (ctx) => {
+  const ns = await ctx.memory.create('merge', { dimensions: DIMS, indexThreshold: 64, snapshotEveryMs: 60_000 });
+  const data = clustered(600, DIMS, 8, 3);
+  await ns.add(Array.from({ length: 500 }, (_, i) => ({ id: `a${i}`, vector: vec(data, i), metadata: { group: i % 2 === 0 ? 'even' : 'odd' } })));
+  const snap = await ns.snapshot();
+  assert.ok(snap.snapshotVersion >= 1);
+  assert.is(snap.snapshotCovered, 500);
+  await ns.add(Array.from({ length: 100 }, (_, i) => ({ id: `b${i}`, vector: vec(data, 500 + i), metadata: { group: 'tail' } })));
+  const stats = await ns.stats();
+  assert.is(stats.tail, 100);
+  assert.is((await ns.search(vec(data, 42), { k: 1 }))[0]?.id, 'a42'); // from the index
+  assert.is((await ns.search(vec(data, 542), { k: 1 }))[0]?.id, 'b42'); // from the tail
+  await ns.delete(['a42', 'b42']);
+  assert.not.equal((await ns.search(vec(data, 42), { k: 1 }))[0]?.id, 'a42');
+  assert.not.equal((await ns.search(vec(data, 542), { k: 1 }))[0]?.id, 'b42');
+  // Replacing an id moves it: the old vector no longer finds it, the new one does, only once.
+  await ns.add({ id: 'a7', vector: vec(data, 599), metadata: { group: 'moved' } });
+  const moved = await ns.search(vec(data, 599), { k: 5 });
+  assert.is(moved.filter((h) => h.id === 'a7').length, 1);
+  assert.is(moved[0]?.id, 'a7');
+  assert.not.ok((await ns.search(vec(data, 7), { k: 3 })).some((h) => h.id === 'a7'));
+  assert.is((await ns.stats()).live, 600 - 2);
+});
+
+test('metadata filters apply to index and tail hits alike', async (ctx) => {
+  const ns = await ctx.memory.create('filters', { dimensions: DIMS, indexThreshold: 32 });
+  const data = clustered(300, DIMS, 4, 11);
+  await ns.add(Array.from({ length: 200 }, (_, i) => ({ id: `x${i}`, vector: vec(data, i), metadata: { kind: i % 3 === 0 ? 'finding' : 'note', n: i } })));
+  await ns.snapshot();
+  await ns.add(Array.from({ length: 100 }, (_, i) => ({ id: `y${i}`, vector: vec(data, 200 + i), metadata: { kind: i % 3 === 0 ? 'finding' : 'note', n: 200 + i } })));
+  const findings = await ns.search(vec(data, 1), { k: 20, filter: { kind: 'finding' } });
+  assert.is(findings.length, 20);
+  assert.ok(findings.every((h) => h.metadata.kind === 'finding'));
+  assert.ok(findings.some((h) => h.id.startsWith('x')) && findings.some((h) => h.id.startsWith('y')));
+  const some = await ns.search(vec(data, 1), { k: 5, filter: { n: { $in: [3, 250, 299] } } });
+  assert.equal(some.map((h) => h.id).sort(), ['x3', 'y50', 'y99']);
+  assert.is(await codeOf(ns.search(vec(data, 1), { filter: { n: { $gt: 3 } } as never })), 'APIARY_ERR_INVALID_ARGUMENT');
+});
+
+test('namespaces are separate, and bad input gets typed errors', async (ctx) => {
+  const a = await ctx.memory.create('ns-a', { dimensions: DIMS });
+  const b = await ctx.memory.create('ns-b', { dimensions: 8 });
+  const data = clustered(2, DIMS, 1, 5);
+  await a.add({ id: 'only-in-a', vector: vec(data, 0) });
+  assert.is((await b.stats()).live, 0);
+  assert.is((await b.search([1, 0, 0, 0, 0, 0, 0, 0], { k: 1 })).length, 0);
+  assert.is(await codeOf(b.add({ id: 'x', vector: vec(data, 0) })), MemoryErrorCodes.DIMENSION_MISMATCH);
+  assert.is(await codeOf(a.add({ id: 'nan', vector: vec(data, 0).map((x, i) => (i === 3 ? Number.NaN : x)) })), MemoryErrorCodes.INVALID_VECTOR);
+  assert.is(await codeOf(a.add({ id: 'zero', vector: new Array<number>(DIMS).fill(0) })), MemoryErrorCodes.INVALID_VECTOR);
+  assert.is(await codeOf(a.search([1, 2, 3])), MemoryErrorCodes.DIMENSION_MISMATCH);
+  assert.throws(() => ctx.memory.get('nope'), (e: { code?: string }) => e.code === MemoryErrorCodes.UNKNOWN_NAMESPACE);
+  assert.is(await codeOf(ctx.memory.create('ns-a', { dimensions: DIMS })), MemoryErrorCodes.NAMESPACE_EXISTS);
+  // The owner validates too: a message that skips the client's checks is answered with the error.
+  assert.is(await codeOf(ctx.system.ask(a.handle.owner, { type: 'add', entries: [{ id: 'raw', vector: [1, 2] }] })), MemoryErrorCodes.DIMENSION_MISMATCH);
+  assert.is((await a.stats()).live, 1); // nothing half-written
+});
+
+test.run();
