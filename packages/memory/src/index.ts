@@ -26,3 +26,20 @@ export type { MetadataFilter, FilterScalar } from './filter.js';
 export type { EntryRecord, SharedHandles } from './shared-state.js';
 export type { VectorInput } from './vectors.js';
 export type { MemoryErrorCode } from './errors.js';
+
+export { HashEmbedder, DEFAULT_HASH_DIMENSIONS } from './hash-embedder.js';
+export { OpenAIEmbedder } from './openai-embedder.js';
+export { checkEmbeddings, checkTexts } from './embedders.js';
+export {
+  EmbedderError,
+  EmbedderErrorCodes,
+  EmbeddingDimensionError,
+  EmbedderUnavailableError,
+  EmbedderRejectedError,
+  EmbedderOutputError,
+} from './embedder-errors.js';
+
+export type { Embedder, EmbedOptions } from './embedders.js';
+export type { HashEmbedderOptions } from './hash-embedder.js';
+export type { OpenAIEmbedderOptions, OpenAIEmbedderUsage } from './openai-embedder.js';
+export type { EmbedderErrorCode, EmbedderAttempt } from './embedder-errors.js';

@@ -2,6 +2,7 @@ import { InvalidArgumentError, type ActorRef, type AskOptions } from '@apiary/ru
 import type { NamespaceConfig } from './config.js';
 import type { MemoryEntry, MemoryStats, OwnerMessage } from './owner.js';
 import { NamespaceReader, type MemoryHit } from './reader.js';
+import type { EntryRecord } from './shared-state.js';
 import { normalized, type VectorInput } from './vectors.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 
@@ -74,6 +75,11 @@ export class MemoryNamespace {
   /** Deletes entries by id (unknown ids are skipped); resolves with how many were deleted. */
   async delete(ids: string | readonly string[]): Promise<{ readonly deleted: number }> {
     return (await this.#ask(this.#handle.owner, { type: 'delete', ids: typeof ids === 'string' ? [ids] : ids })) as { deleted: number };
+  }
+
+  /** The entries of these ids, exactly (null for an id that is not there), from the owner. */
+  async get(ids: readonly string[]): Promise<(EntryRecord | null)[]> {
+    return (await this.#ask(this.#handle.owner, { type: 'get', ids })) as (EntryRecord | null)[];
   }
 
   /** The `k` entries most similar to `vector` (cosine), best first. */

@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, type ActorRef } from '@apiary/runtime';
-import { VectorMemory, MemoryErrorCodes, type MemoryHit } from '../src/index.ts';
+import { readFileSync } from 'node:fs';
+import { VectorMemory, MemoryErrorCodes, EmbedderErrorCodes, type MemoryHit } from '../src/index.ts';
 import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
 import { clustered, row } from './fixtures/data.ts';
 
@@ -95,6 +96,12 @@ test('namespaces are separate, and bad input gets typed errors', async (ctx) => 
   // The owner validates too: a message that skips the client's checks is answered with the error.
   assert.is(await codeOf(ctx.system.ask(a.handle.owner, { type: 'add', entries: [{ id: 'raw', vector: [1, 2] }] })), MemoryErrorCodes.DIMENSION_MISMATCH);
   assert.is((await a.stats()).live, 1); // nothing half-written
+});
+
+test('the README error table lists exactly the memory and embedder codes', () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const documented = [...readme.matchAll(/\|\s*`(APIARY_ERR_(?:MEMORY|EMBEDD)[A-Z_]*)`\s*\|/g)].map((m) => m[1]!);
+  assert.equal(documented.sort(), [...Object.values(MemoryErrorCodes), ...Object.values(EmbedderErrorCodes)].sort());
 });
 
 test.run();
