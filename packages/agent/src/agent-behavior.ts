@@ -6,6 +6,7 @@ import type { PriceTable } from './pricing.js';
 import { runTask, tighter, validateBudgets, type Budgets, type TaskEvent, type TaskResult, type TaskUsage } from './runner.js';
 import { isTool, type Tool } from './tools.js';
 import { CpuPool, type CpuPoolOptions } from './cpu-pool.js';
+import { bindMemory, recallFor, type AgentMemory, type MemoryBinding } from './memory-tools.js';
 
 /** Where a tool lives: what an agent definition carries instead of the tool itself. */
 export interface ToolRef {
@@ -41,6 +42,8 @@ export interface AgentDefinition {
   readonly stream?: boolean;
   /** The pool for CPU-bound tools (made only if the agent has one). */
   readonly cpu?: CpuPoolOptions;
+  /** A shared memory namespace: `remember` / `recall` tools and, if asked, memories put before each task. */
+  readonly memory?: AgentMemory;
 }
 
 /** What an agent actor understands. */
@@ -65,6 +68,7 @@ interface AgentState {
   readonly client: ModelClient;
   readonly tools: readonly Tool[];
   readonly cpu: CpuPool | undefined;
+  readonly memory: MemoryBinding | undefined;
   totals: AgentTotals;
 }
 
@@ -76,8 +80,13 @@ async function loadTools(refs: readonly ToolRef[]): Promise<Tool[]> {
     if (!isTool(tool)) throw new InvalidArgumentError(`tools[${i}]`, `${ref.exportName} in ${ref.module} is not a tool made by defineTool()`);
     tools.push(tool);
   }
+  return tools;
+}
+
+function checkNames(tools: Tool[]): Tool[] {
   const names = new Set<string>();
   for (const t of tools) {
+    // The memory tools are named remember and recall: a tool of the agent's own must not shadow them.
     if (names.has(t.name)) throw new InvalidArgumentError('tools', `two tools are named ${t.name}`);
     names.add(t.name);
   }
@@ -131,16 +140,17 @@ function forward(ctx: ActorContext<AgentMessage>, taskId: string): (event: TaskE
  * wait on the model. Every task's state is local to it.
  */
 export const agent = defineBehavior(import.meta.url, 'agent', {
-  async setup(def: AgentDefinition): Promise<AgentState> {
+  async setup(def: AgentDefinition, ctx: ActorContext<AgentMessage>): Promise<AgentState> {
     if (typeof def?.name !== 'string' || def.name.length === 0) throw new InvalidArgumentError('definition.name', 'must be a non-empty string');
     validateBudgets(def.budgets ?? {}, 'definition.budgets');
     const concurrency = def.toolConcurrency ?? 4;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new InvalidArgumentError('definition.toolConcurrency', 'must be an integer >= 1');
     const apiKey = process.env[def.model.apiKeyEnv ?? 'OPENAI_API_KEY'];
     const client = new ModelClient({ ...def.model, ...(apiKey === undefined ? {} : { apiKey }) });
-    const tools = await loadTools(def.tools ?? []);
+    const memory = def.memory === undefined ? undefined : bindMemory(def.memory, ctx);
+    const tools = checkNames([...(await loadTools(def.tools ?? [])), ...(memory?.tools ?? [])]);
     const cpu = tools.some((t) => t.cpu === true) ? new CpuPool(def.cpu) : undefined;
-    return { def, client, tools, cpu, totals: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0, tasksCompleted: 0, tasksFailed: 0, tasksOverBudget: 0 } };
+    return { def, client, tools, cpu, memory, totals: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0, tasksCompleted: 0, tasksFailed: 0, tasksOverBudget: 0 } };
   },
 
   async receive(state, message: AgentMessage, ctx): Promise<TaskResult | AgentTotals | ErrorReply> {
@@ -160,10 +170,12 @@ export const agent = defineBehavior(import.meta.url, 'agent', {
         const started = performance.now();
         const onEvent = forward(ctx, message.taskId);
         try {
+          const memories = state.memory === undefined ? undefined : await recallFor(state.memory, message.input);
+          const system = [state.def.system, memories].filter((part) => part !== undefined && part.length > 0).join('\n\n');
           const result = await runTask(state.client, state.tools, {
             taskId: message.taskId,
             input: message.input,
-            system: state.def.system,
+            system,
             budgets: tighter(state.def.budgets ?? {}, message.budgets),
             toolConcurrency: state.def.toolConcurrency ?? 4,
             stream: state.def.stream ?? true,

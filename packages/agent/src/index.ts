@@ -22,3 +22,4 @@ export type { Tool, ToolSpec, ToolContext, ToolOutcome, ToolFailure } from './to
 export type { Budgets, BudgetExceeded, TaskCompleted, TaskResult, TaskUsage, TaskEvent, TaskSpec, ToolCallRecord } from './runner.js';
 export type { AgentDefinition, AgentMessage, AgentTotals, ToolRef } from './agent-behavior.js';
 export type { CpuPoolOptions } from './cpu-pool.js';
+export type { AgentMemory, EmbedderSpec, RememberedMetadata } from './memory-tools.js';
