@@ -12,11 +12,11 @@ export interface NamespaceOptions {
   readonly expansionAdd?: number;
   /** Candidates kept while searching (ef). Default 64. */
   readonly expansionSearch?: number;
-  /** Below this many entries there is no index: searches brute-force the shared tail. Default 1024. */
+  /** Below this many entries there is no index: searches brute-force the shared tail. Default 131072 / dimensions (341 at 384-d). */
   readonly indexThreshold?: number;
   /** Vectors the shared write tail holds. Default 16384 (24 MB at 384-d). */
   readonly tailCapacity?: number;
-  /** Publish a snapshot when this many writes are not in one yet. Default 4096. */
+  /** Publish a snapshot when this many writes are not in one yet. Default 393216 / dimensions (1,024 at 384-d), at least 64. */
   readonly snapshotEveryWrites?: number;
   /** ...or when the oldest such write is this old. Default 1000 ms. */
   readonly snapshotEveryMs?: number;

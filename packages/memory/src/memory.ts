@@ -120,9 +120,12 @@ export class VectorMemory {
     };
     const dimensions = int('dimensions', o?.dimensions, NaN);
     const tailCapacity = int('tailCapacity', o.tailCapacity, 16_384, 64);
-    const indexThreshold = int('indexThreshold', o.indexThreshold, 1_024, 0);
+    // Defaults from measurements (README, "Shared vector memory"): a tail scan of ~131k floats (341
+    // vectors at 384-d) costs about what an index search does (~0.2 ms p50), so below that a namespace
+    // needs no index; ~393k floats (1,024 at 384-d) bounds the scan a search pays between snapshots.
+    const indexThreshold = int('indexThreshold', o.indexThreshold, Math.min(Math.floor(131_072 / dimensions), tailCapacity / 2), 0);
     if (indexThreshold > tailCapacity / 2) throw new InvalidArgumentError('indexThreshold', 'must be at most half of tailCapacity');
-    const snapshotEveryWrites = int('snapshotEveryWrites', o.snapshotEveryWrites, Math.min(4_096, tailCapacity / 2));
+    const snapshotEveryWrites = int('snapshotEveryWrites', o.snapshotEveryWrites, Math.max(64, Math.min(Math.floor(393_216 / dimensions), tailCapacity / 2)));
     if (snapshotEveryWrites > tailCapacity / 2) throw new InvalidArgumentError('snapshotEveryWrites', 'must be at most half of tailCapacity');
     const maxEntries = int('maxEntries', o.maxEntries, 4_000_000);
     return {

@@ -96,8 +96,11 @@ export class NamespaceReader {
     // Keep the k best above a running floor; decode records only for those that make it.
     const top: { slot: number; score: number }[] = [];
     const ring = this.views.ring;
+    const deleted = this.views.deleted;
     for (let slot = start; slot < end; slot++) {
-      if (this.views.isDeleted(slot)) continue;
+      // A plain read: `committed` (read with Atomics) already orders the slot's writes before us, and
+      // a delete that races the scan may go either way, as it would a moment earlier or later.
+      if (deleted[slot] !== 0) continue;
       const score = dot(query, ring, this.views.ringRow(slot));
       if (top.length === k && score <= top[k - 1]!.score && filter === undefined) continue;
       if (filter !== undefined && !matchesFilter(this.views.record(slot), filter)) continue;
