@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -47,7 +47,8 @@ export class VectorMemory {
   /** Sets up the memory's snapshot directory. Namespaces come with `create`. */
   static async start(system: ActorSystem, options: VectorMemoryOptions = {}): Promise<VectorMemory> {
     const base = options.snapshotDir ?? (writable('/dev/shm') ? '/dev/shm' : tmpdir());
-    const root = mkdtempSync(join(base, 'apiary-memory-'));
+    removeOrphans(base);
+    const root = mkdtempSync(join(base, `apiary-memory-${process.pid}-`));
     return new VectorMemory(system, options, root);
   }
 
@@ -142,6 +143,27 @@ export class VectorMemory {
       persistDir: this.#options.dir === undefined ? null : join(this.#options.dir, encodeURIComponent(name)),
       shared: createShared({ dimensions, ringSlots: tailCapacity, maxEntries, maxRecordBytes: int('maxRecordBytes', o.maxRecordBytes, 2 ** 30) }),
     };
+  }
+}
+
+/**
+ * Snapshot directories of processes that died without stopping their memory (SIGKILL, a crash) would
+ * hold RAM in /dev/shm until reboot: remove those whose process is gone.
+ */
+function removeOrphans(base: string): void {
+  for (const name of readdirSync(base)) {
+    const pid = Number(/^apiary-memory-(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    rmSync(join(base, name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
   }
 }
 

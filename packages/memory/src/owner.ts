@@ -137,6 +137,13 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
     }
   },
 
+  preRestart(state) {
+    // A restarted owner starts a new timer and reopens the log: this incarnation lets go of its own.
+    if (state.timer !== null) clearInterval(state.timer);
+    state.persistence?.close();
+    state.reader.close();
+  },
+
   postStop(state) {
     if (state.timer !== null) clearInterval(state.timer);
     if (state.persistence !== null) {

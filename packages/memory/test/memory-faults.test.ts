@@ -1,9 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ActorSystem, type ActorRef } from '@apiary/runtime';
 import { waitForEvent, within } from '@apiary/testkit';
 import { VectorMemory, type MemoryHit } from '../src/index.ts';
@@ -162,6 +162,8 @@ test('a persistent namespace survives a process killed with SIGKILL, and a clean
     for (const round of [1, 2]) {
       const system = await ActorSystem.start({ threads: 1 });
       const memory = await VectorMemory.start(system, { dir });
+      // The killed process never removed its snapshot directory (RAM, under /dev/shm): start() did.
+      assert.not.ok(readdirSync(dirname(memory.snapshotDir)).some((name) => name.startsWith(`apiary-memory-${child.pid}-`)));
       const ns = await memory.create('durable', { dimensions: 16, indexThreshold: 32, snapshotEveryWrites: 50 });
       const data = clustered(230, 16, 4, 9);
       const stats = await ns.stats();
