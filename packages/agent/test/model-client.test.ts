@@ -157,9 +157,9 @@ test('structured output: JSON by schema is parsed and validated; a non-JSON answ
   assert.is(misfit.code, AgentErrorCodes.MODEL_OUTPUT);
 });
 
-test('the README error table lists exactly the runtime and agent codes (the memory package checks its own)', () => {
+test('the README error table lists exactly the runtime and agent codes (memory and worker check their own)', () => {
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-  const memory = /^APIARY_ERR_(MEMORY|EMBEDD)/;
+  const memory = /^APIARY_ERR_(MEMORY|EMBEDD|HUMAN|INVALID_ANSWER)/; // checked by the memory and worker packages
   const documented = new Set([...readme.matchAll(/\|\s*`(APIARY_ERR_[A-Z_]+)`\s*\|/g)].map((m) => m[1]!).filter((code) => !memory.test(code)));
   const defined = new Set<string>([...Object.values(ErrorCodes), ...Object.values(AgentErrorCodes)]);
   assert.equal([...documented].sort(), [...defined].sort());

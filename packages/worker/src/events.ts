@@ -1,0 +1,15 @@
+import type { HumanOutcome, HumanRequest } from './human/requests.js';
+
+/**
+ * The worker level's events, added to the one event bus of `@apiary/runtime`: human input requests
+ * opening and settling (channels listen to these), and worker status changes.
+ */
+declare module '@apiary/runtime' {
+  interface ApiaryEventMap {
+    'human-request-opened': { type: 'human-request-opened'; time: number; request: HumanRequest };
+    'human-request-settled': { type: 'human-request-settled'; time: number; request: HumanRequest; outcome: HumanOutcome };
+    'human-answer-rejected': { type: 'human-answer-rejected'; time: number; id: string; channel: string; problem: string };
+  }
+}
+
+export {};

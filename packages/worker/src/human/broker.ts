@@ -1,0 +1,135 @@
+import { defineBehavior, ErrorReply, InvalidArgumentError, toError, type ActorContext } from '@apiary/runtime';
+import '../events.js';
+import { checkAnswer } from './questions.js';
+import { denyAnswer, openRequest, type HumanOutcome, type HumanRequest, type HumanRequestSpec, type SettledTarget } from './requests.js';
+import { HumanRequestClosedError, HumanRequestNotFoundError, InvalidAnswerError } from '../errors.js';
+
+/** What the human-input broker understands. */
+export type BrokerMessage =
+  /**
+   * Opens a request; replies with its id at once. The outcome goes to `replyTo` as a HumanSettled
+   * message (with `continuation` echoed), so it reaches the worker even if it restarted meanwhile.
+   */
+  | { readonly type: 'open'; readonly spec: HumanRequestSpec; readonly replyTo: SettledTarget; readonly continuation?: unknown }
+  /** A person's answer, from a channel. Replies `{ ok: true }`, or fails with a typed error. */
+  | { readonly type: 'answer'; readonly id: string; readonly answer: unknown; readonly channel: string }
+  | { readonly type: 'cancel'; readonly id: string; readonly reason: string }
+  /** The open requests, oldest first. */
+  | { readonly type: 'pending' }
+  | { readonly type: 'get'; readonly id: string }
+  | { readonly type: 'expire'; readonly id: string; readonly noChannel?: boolean }
+  /** A channel (terminal, programmatic, HTTP) starts or stops serving requests. */
+  | { readonly type: 'attach'; readonly channel: string }
+  | { readonly type: 'detach'; readonly channel: string };
+
+/** Options of the broker (its props). */
+export interface BrokerOptions {
+  /** Closed requests remembered, so a late answer gets "closed" (409) rather than "not found" (404). Default 10000. */
+  readonly historySize?: number;
+}
+
+interface Open {
+  readonly request: HumanRequest;
+  readonly replyTo: SettledTarget;
+  readonly continuation: unknown;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+interface BrokerState {
+  readonly open: Map<string, Open>;
+  readonly channels: Set<string>;
+  readonly closed: Map<string, HumanOutcome['status']>;
+  readonly historySize: number;
+  seq: number;
+}
+
+/**
+ * The one place human input requests go through: it numbers them, keeps them open until an answer
+ * that fits arrives from any channel or the deadline passes (then applies the request's default),
+ * and announces both on the event bus, where the channels (terminal, programmatic, HTTP) listen.
+ * Spawn it on the main thread, where the channels are.
+ */
+export const humanInputBroker = defineBehavior(import.meta.url, 'humanInputBroker', {
+  setup: (options: BrokerOptions | undefined): BrokerState => ({ open: new Map(), channels: new Set(), closed: new Map(), historySize: options?.historySize ?? 10_000, seq: 0 }),
+
+  receive(state, message: BrokerMessage, ctx): unknown {
+    try {
+      switch (message.type) {
+        case 'open': {
+          const id = `hr-${Date.now().toString(36)}-${(++state.seq).toString(36)}`;
+          const request = openRequest(id, message.spec, Date.now());
+          if (typeof message.replyTo?.id !== 'string') throw new InvalidArgumentError('replyTo', 'must be an actor ref');
+          const timer = setTimeout(() => ctx.tell(ctx.self, { type: 'expire', id }), request.deadline - Date.now());
+          state.open.set(id, { request, replyTo: message.replyTo, continuation: message.continuation ?? null, timer });
+          ctx.publish({ type: 'human-request-opened', time: Date.now(), request });
+          // Nobody can answer (CI, no TTY, no app listening): apply the default now instead of hanging.
+          if (state.channels.size === 0) ctx.tell(ctx.self, { type: 'expire', id, noChannel: true });
+          return { id, deadline: request.deadline };
+        }
+        case 'answer': {
+          const open = find(state, message.id);
+          const checked = checkAnswer(open.request.question, message.answer);
+          if (!checked.ok) {
+            ctx.publish({ type: 'human-answer-rejected', time: Date.now(), id: message.id, channel: message.channel, problem: checked.problem });
+            throw new InvalidAnswerError(message.id, checked.problem);
+          }
+          settle(state, open, { id: message.id, status: 'answered', answer: checked.answer, channel: String(message.channel) }, ctx);
+          return { ok: true };
+        }
+        case 'cancel':
+          settle(state, find(state, message.id), { id: message.id, status: 'cancelled', reason: String(message.reason) }, ctx);
+          return { ok: true };
+        case 'expire': {
+          const open = state.open.get(message.id);
+          if (open === undefined) return undefined; // answered just before its deadline
+          const policy = open.request.onTimeout;
+          const noChannel = message.noChannel === true;
+          const outcome: HumanOutcome =
+            policy.kind === 'fail'
+              ? { id: message.id, status: 'timed-out', applied: 'fail', noChannel }
+              : { id: message.id, status: 'timed-out', applied: policy.kind, noChannel, answer: policy.kind === 'answer' ? policy.answer : denyAnswer(open.request.question)! };
+          settle(state, open, outcome, ctx);
+          return undefined;
+        }
+        case 'attach':
+          state.channels.add(String(message.channel));
+          return { channels: state.channels.size };
+        case 'detach':
+          state.channels.delete(String(message.channel));
+          return { channels: state.channels.size };
+        case 'pending':
+          return [...state.open.values()].map((o) => o.request);
+        case 'get':
+          return find(state, message.id).request;
+        default: {
+          const never: never = message;
+          throw new InvalidArgumentError('message', `unknown broker message ${JSON.stringify(never)}`);
+        }
+      }
+    } catch (error) {
+      // Bad requests and bad answers are the sender's problem: the broker keeps running.
+      return new ErrorReply(toError(error));
+    }
+  },
+
+  postStop(state) {
+    for (const open of state.open.values()) clearTimeout(open.timer);
+  },
+});
+
+function find(state: BrokerState, id: string): Open {
+  const open = state.open.get(id);
+  if (open !== undefined) return open;
+  const closed = state.closed.get(id);
+  if (closed !== undefined) throw new HumanRequestClosedError(id, closed);
+  throw new HumanRequestNotFoundError(String(id));
+}
+
+function settle(state: BrokerState, open: Open, outcome: HumanOutcome, ctx: ActorContext<BrokerMessage>): void {
+  clearTimeout(open.timer);
+  state.open.delete(open.request.id);
+  state.closed.set(open.request.id, outcome.status);
+  if (state.closed.size > state.historySize) state.closed.delete(state.closed.keys().next().value!);
+  ctx.tell(open.replyTo, { type: 'human-settled', outcome, request: open.request, continuation: open.continuation });
+  ctx.publish({ type: 'human-request-settled', time: Date.now(), request: open.request, outcome });
+}
