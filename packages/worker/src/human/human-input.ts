@@ -59,6 +59,16 @@ export class HumanInput {
     await this.#system.ask(this.broker, { type: 'answer', id, answer, channel });
   }
 
+  /** Registers a channel by name: while any is attached, requests wait for answers (channels call this). */
+  async attach(channel: string): Promise<void> {
+    await this.#system.ask(this.broker, { type: 'attach', channel });
+  }
+
+  /** Unregisters a channel. */
+  async detach(channel: string): Promise<void> {
+    await this.#system.ask(this.broker, { type: 'detach', channel }).catch(() => undefined);
+  }
+
   /** Withdraws a request; the worker gets a `cancelled` outcome. */
   async cancel(id: string, reason: string): Promise<void> {
     await this.#system.ask(this.broker, { type: 'cancel', id, reason });
@@ -78,12 +88,12 @@ export class HumanInput {
     };
     const off = this.#system.events.on('human-request-opened', (e) => deliver(e.request));
     const offSettled = this.#system.events.on('human-request-settled', (e) => seen.delete(e.request.id));
-    await this.#system.ask(this.broker, { type: 'attach', channel });
+    await this.attach(channel);
     for (const request of await this.pending()) deliver(request);
     return async () => {
       off();
       offSettled();
-      await this.#system.ask(this.broker, { type: 'detach', channel }).catch(() => undefined);
+      await this.detach(channel);
     };
   }
 
