@@ -2,7 +2,7 @@ import { InvalidArgumentError } from './errors.js';
 import type { ActorRef } from './ref.js';
 import type { ChildSpec } from './spec.js';
 import type { ApiaryEvent } from './events.js';
-import type { Replied } from './error-reply.js';
+import type { DeferredReply, Replied } from './error-reply.js';
 
 /** Why an actor stopped for good. */
 export type StopReason =
@@ -71,6 +71,11 @@ export interface ActorContext<M = unknown> {
   publish(event: ApiaryEvent): void;
   /** Whether anyone listens to events of `type`: skip building events nobody will read. */
   wants(type: ApiaryEvent['type']): boolean;
+  /**
+   * A handle to answer the current ask later: return it from `receive` and the actor goes on with
+   * its next message; `resolve` it when the answer is ready (see {@link DeferredReply}).
+   */
+  deferReply<R = unknown>(): DeferredReply<R>;
   /** Starts a child under a supervisor (OTP's start_child); works from any thread. */
   startChild<T = unknown, R = unknown>(supervisor: ActorRef, spec: ChildSpec<T, R>): Promise<ActorRef<T, R>>;
 }

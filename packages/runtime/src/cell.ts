@@ -7,7 +7,7 @@ import type { ChildSpec, OverflowPolicy } from './spec.js';
 import type { TimerHandle } from './clock.js';
 import { assertCloneable } from './cloneable.js';
 import type { ApiaryEvent } from './events.js';
-import type { Replied } from './error-reply.js';
+import { DeferredReply, type Replied } from './error-reply.js';
 
 /** A `send` waiting for mailbox capacity under the backpressure policy. */
 export interface Waiter {
@@ -123,6 +123,15 @@ export class CellContext implements ActorContext {
 
   wants(type: ApiaryEvent['type']): boolean {
     return this.cell.host.wants(type);
+  }
+
+  deferReply<R>(): DeferredReply<R> {
+    const env = this.cell.current;
+    const host = this.cell.host;
+    // Outside a message, or for a tell, there is no one to answer: resolving is a no-op.
+    return new DeferredReply<R>((value) => {
+      if (env !== null) host.reply(env, value);
+    });
   }
 
   startChild<T, R>(supervisorRef: ActorRef, spec: ChildSpec<T, R>): Promise<ActorRef<T, R>> {

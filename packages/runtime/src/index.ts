@@ -5,7 +5,7 @@
 export { ActorSystem } from './system.js';
 export { defineBehavior, isBehavior } from './behavior.js';
 export { isActorRef } from './ref.js';
-export { ErrorReply } from './error-reply.js';
+export { ErrorReply, DeferredReply } from './error-reply.js';
 export { supervisor, isSupervisorSpec, DEFAULT_BACKOFF, DEFAULT_MAILBOX_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_START_TIMEOUT_MS } from './spec.js';
 export { EventBus } from './events.js';
 export { Registry } from './registry-view.js';

@@ -1,3 +1,4 @@
+import { DeferredReply } from './error-reply.js';
 import type { Signal, StopReason } from './behavior.js';
 import { BehaviorLoader } from './behavior-loader.js';
 import {
@@ -117,7 +118,7 @@ export class Lifecycle {
           cell.busy = false;
           cell.current = null;
           cell.processed++;
-          this.#host.reply(env, value);
+          if (!(value instanceof DeferredReply)) this.#host.reply(env, value);
           this.#afterTurn(cell);
         },
         (error: unknown) => {
@@ -132,7 +133,8 @@ export class Lifecycle {
     }
     cell.current = null;
     cell.processed++;
-    if (env.a !== undefined) this.#host.reply(env, result);
+    // A deferred reply is answered when the actor resolves it, not now.
+    if (env.a !== undefined && !(result instanceof DeferredReply)) this.#host.reply(env, result);
   }
 
   #invokeSignal(cell: ActorCell, signal: Signal): void {

@@ -1,4 +1,4 @@
-import { ErrorReply, type ActorContext, type ActorRef, type ApiaryEvent, type Behavior, type ChildSpec, type Replied, type Signal } from '@apiary/runtime';
+import { DeferredReply, ErrorReply, type ActorContext, type ActorRef, type ApiaryEvent, type Behavior, type ChildSpec, type Replied, type Signal } from '@apiary/runtime';
 
 /** A message the behavior sent while under test. */
 export interface Outgoing {
@@ -31,6 +31,9 @@ export class BehaviorHarness<P, M, S, R> {
   readonly #props: P;
   readonly #ctx: ActorContext<M>;
   #sender: ActorRef | null = null;
+  #deliveries = 0;
+  #delivering = 0;
+  readonly #deferred = new Map<number, (value: unknown) => void>();
 
   private constructor(behavior: Behavior<P, M, S, R>, props: P, options: HarnessOptions) {
     this.#behavior = behavior;
@@ -62,6 +65,10 @@ export class BehaviorHarness<P, M, S, R> {
       wants: () => true,
       watch: (ref) => void this.watched.add(ref.id),
       unwatch: (ref) => void this.watched.delete(ref.id),
+      deferReply: <R2>() => {
+        const delivery = harness.#delivering;
+        return new DeferredReply<R2>((value) => harness.#deferred.get(delivery)?.(value));
+      },
       startChild: <T, R2>(_sup: ActorRef, _spec: ChildSpec<T, R2>): Promise<ActorRef<T, R2>> =>
         Promise.reject(new Error('BehaviorHarness: startChild needs a running actor system')),
     };
@@ -79,13 +86,21 @@ export class BehaviorHarness<P, M, S, R> {
     return this.#state;
   }
 
-  /** Delivers one message and returns the handler's reply (what an `ask` would get). */
+  /**
+   * Delivers one message and returns the handler's reply (what an `ask` would get). A deferred
+   * reply is awaited until the behavior resolves it (an ErrorReply value is returned as is).
+   */
   async deliver(message: M, sender: ActorRef | null = null): Promise<R> {
     this.#sender = sender;
+    const delivery = ++this.#deliveries;
+    this.#delivering = delivery;
+    const later = new Promise<unknown>((resolve) => this.#deferred.set(delivery, resolve));
     try {
-      return await this.#behavior.receive(this.#state, message, this.#ctx);
+      const result: unknown = await this.#behavior.receive(this.#state, message, this.#ctx);
+      return (result instanceof DeferredReply ? await later : result) as R;
     } finally {
       this.#sender = null;
+      this.#deferred.delete(delivery);
     }
   }
 
