@@ -1,10 +1,10 @@
-import { defineBehavior, ErrorReply, InvalidArgumentError, toError, type ActorContext } from '@apiary/runtime';
+import { defineBehavior, ErrorReply, InvalidArgumentError, toError, type ActorContext, type ActorRef } from '@apiary/runtime';
 import './events.js';
 import { ModelClient } from './model-client.js';
 import type { RetryOptions } from './retry.js';
 import type { PriceTable } from './pricing.js';
 import { runTask, tighter, validateBudgets, type Budgets, type TaskEvent, type TaskResult, type TaskUsage } from './runner.js';
-import { isTool, type Tool } from './tools.js';
+import { isTool, type ApprovalDecision, type ApprovalGate, type Tool } from './tools.js';
 import { CpuPool, type CpuPoolOptions } from './cpu-pool.js';
 import { bindMemory, recallFor, type AgentMemory, type MemoryBinding } from './memory-tools.js';
 
@@ -44,6 +44,30 @@ export interface AgentDefinition {
   readonly cpu?: CpuPoolOptions;
   /** A shared memory namespace: `remember` / `recall` tools and, if asked, memories put before each task. */
   readonly memory?: AgentMemory;
+  /**
+   * Who approves calls of tools marked `requiresApproval`: an actor answering {@link ApprovalAsk}
+   * with an {@link ApprovalDecision} (the worker level's human-input broker does). Without one, such
+   * calls are rejected.
+   */
+  readonly approver?: { readonly ref: ActorRef<ApprovalAsk, ApprovalDecision>; readonly timeoutMs?: number };
+}
+
+/** What an agent asks its approver before a tool call that needs approval. */
+export interface ApprovalAsk {
+  readonly type: 'approve';
+  /** The asking agent's path and name. */
+  readonly agent: string;
+  readonly agentName: string;
+  readonly taskId: string;
+  readonly tool: string;
+  readonly description: string;
+  readonly callId: string;
+  /** The validated arguments. */
+  readonly arguments: unknown;
+  /** The tool's parameters as JSON Schema (an edit must fit it). */
+  readonly schema: Record<string, unknown>;
+  /** How long a person has. */
+  readonly timeoutMs: number;
 }
 
 /** What an agent actor understands. */
@@ -91,6 +115,20 @@ function checkNames(tools: Tool[]): Tool[] {
     names.add(t.name);
   }
   return tools;
+}
+
+/** The approval gate of a task: each call that needs approval is asked of the agent's approver. */
+function approverGate(def: AgentDefinition, ctx: ActorContext<AgentMessage>, taskId: string): ApprovalGate | undefined {
+  const approver = def.approver;
+  if (approver === undefined) return undefined;
+  const timeoutMs = approver.timeoutMs ?? 300_000;
+  return async ({ tool, callId, arguments: args }) =>
+    ctx.ask(
+      approver.ref,
+      { type: 'approve', agent: ctx.self.path, agentName: def.name, taskId, tool: tool.name, description: tool.description, callId, arguments: args, schema: tool.jsonSchema, timeoutMs },
+      // The approver settles by the deadline; the slack covers the messages there and back.
+      { timeoutMs: timeoutMs + 10_000 },
+    );
 }
 
 function forward(ctx: ActorContext<AgentMessage>, taskId: string): (event: TaskEvent) => void {
@@ -181,6 +219,7 @@ export const agent = defineBehavior(import.meta.url, 'agent', {
             stream: state.def.stream ?? true,
             onEvent,
             cpu: state.cpu,
+            approve: approverGate(state.def, ctx, message.taskId),
           });
           const t = state.totals;
           state.totals = {

@@ -1,7 +1,7 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { InvalidArgumentError } from '@apiary/runtime';
 import type { ModelClient, ModelEvent, ModelUsage } from './model-client.js';
-import { runToolCalls, toolsForModel, type Tool, type ToolFailure } from './tools.js';
+import { runToolCalls, toolsForModel, type ApprovalGate, type Tool, type ToolFailure } from './tools.js';
 import type { CpuPool } from './cpu-pool.js';
 
 /** Limits of one task (and defaults of an agent). Every default is listed. */
@@ -76,6 +76,8 @@ export interface TaskSpec {
   readonly onEvent?: ((event: TaskEvent) => void) | undefined;
   /** Runs the CPU-bound tools. */
   readonly cpu?: CpuPool | undefined;
+  /** Approves calls of tools marked `requiresApproval`. */
+  readonly approve?: ApprovalGate | undefined;
 }
 
 /** Checks budgets, naming the field. */
@@ -140,7 +142,7 @@ export async function runTask(client: ModelClient, tools: readonly Tool[], task:
     if (response.toolCalls.length === 0) {
       return { status: 'completed', taskId: task.taskId, answer: response.content ?? '', turns: turn, toolCalls: records, usage, model: response.model };
     }
-    const outcomes = await runToolCalls(byName, response.toolCalls, task.toolConcurrency, task.signal, task.cpu);
+    const outcomes = await runToolCalls(byName, response.toolCalls, task.toolConcurrency, task.signal, task.cpu, task.approve);
     for (const outcome of outcomes) {
       const record: ToolCallRecord = { name: outcome.name, callId: outcome.callId, ok: outcome.ok, failure: outcome.ok ? undefined : outcome.failure, ms: outcome.ms };
       records.push(record);

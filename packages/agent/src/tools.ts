@@ -26,6 +26,12 @@ export interface ToolSpec<S extends z.ZodType, R> {
    * instead of the agent's thread. Arguments and result must be structured-cloneable. Default false.
    */
   readonly cpu?: boolean;
+  /**
+   * A person must approve each call before it runs (see the agent's `approver`): they approve it,
+   * reject it (the reason goes back to the model as the tool's error) or edit its arguments. With no
+   * approver configured, such a call is rejected. Default false.
+   */
+  readonly requiresApproval?: boolean;
 }
 
 /**
@@ -41,7 +47,16 @@ export interface Tool<S extends z.ZodType = z.ZodType, R = unknown> extends Tool
 }
 
 /** Why a tool call did not produce a result. Each is reported back to the model, never thrown. */
-export type ToolFailure = 'unknown-tool' | 'invalid-json' | 'invalid-arguments' | 'handler-error' | 'timeout';
+export type ToolFailure = 'unknown-tool' | 'invalid-json' | 'invalid-arguments' | 'handler-error' | 'timeout' | 'rejected';
+
+/** A person's verdict on a tool call that needs approval. */
+export type ApprovalDecision =
+  | { readonly decision: 'approve' }
+  | { readonly decision: 'edit'; readonly arguments: unknown }
+  | { readonly decision: 'reject'; readonly reason: string };
+
+/** Asks for approval of one call (the agent wires it to its approver actor). */
+export type ApprovalGate = (request: { readonly tool: Tool; readonly callId: string; readonly arguments: unknown }) => Promise<ApprovalDecision>;
 
 /** What one tool call came to: its result as the model will read it, or a failure it can react to. */
 export type ToolOutcome =
@@ -92,14 +107,16 @@ export function toolsForModel(tools: readonly Tool[]): ChatCompletionTool[] {
 }
 
 /**
- * Runs one tool call: parse the model's JSON, validate it against the schema, run the handler with
- * a timeout. Never throws: every failure becomes a bounded message the model can read and react to.
+ * Runs one tool call: parse the model's JSON, validate it against the schema, get a person's
+ * approval when the tool needs it, run the handler with a timeout. Every failure of the call becomes
+ * a bounded message the model can read and react to; only a failing approver throws.
  */
 export async function runToolCall(
   tools: ReadonlyMap<string, Tool>,
   call: { id: string; name: string; arguments: string },
   parent?: AbortSignal,
   cpu?: CpuPool,
+  approve?: ApprovalGate,
 ): Promise<ToolOutcome> {
   const started = performance.now();
   const fail = (failure: ToolFailure, message: string): ToolOutcome => ({
@@ -118,13 +135,26 @@ export async function runToolCall(
   } catch (error) {
     return fail('invalid-json', `the arguments are not valid JSON (${toError(error).message}); send a JSON object matching the schema`);
   }
-  const parsed = tool.parameters.safeParse(raw);
+  let parsed = tool.parameters.safeParse(raw);
   if (!parsed.success) return fail('invalid-arguments', z.prettifyError(parsed.error));
+  if (tool.requiresApproval === true) {
+    // Asked only for calls that are valid: a person should not review arguments the tool would refuse.
+    if (approve === undefined) return fail('rejected', `${call.name} needs a person's approval and this agent has no approver`);
+    // An approver that fails (nobody answered and the default is to fail, or it is unreachable) fails
+    // the task: the one exception to "tool problems go back to the model".
+    const verdict = await approve({ tool, callId: call.id, arguments: parsed.data });
+    if (verdict.decision === 'reject') return fail('rejected', `a person rejected this call: ${verdict.reason}`);
+    if (verdict.decision === 'edit') {
+      parsed = tool.parameters.safeParse(verdict.arguments);
+      if (!parsed.success) return fail('invalid-arguments', `the arguments a person edited do not fit: ${z.prettifyError(parsed.error)}`);
+    }
+  }
+  const args = parsed.data;
   const timeoutMs = tool.timeoutMs ?? 30_000;
   if (tool.cpu === true) {
     if (cpu === undefined) return fail('handler-error', `${call.name} is CPU-bound and needs a CPU pool`);
     try {
-      const value = await cpu.run({ module: tool.module, exportName: tool.exportName, args: parsed.data, callId: call.id }, timeoutMs, parent);
+      const value = await cpu.run({ module: tool.module, exportName: tool.exportName, args, callId: call.id }, timeoutMs, parent);
       return { ok: true, name: call.name, callId: call.id, value, content: bound(typeof value === 'string' ? value : JSON.stringify(value) ?? 'null'), ms: performance.now() - started };
     } catch (error) {
       if (error instanceof CpuToolAborted && error.reason === 'timeout') return fail('timeout', `${call.name} did not finish within ${timeoutMs} ms`);
@@ -137,7 +167,7 @@ export async function runToolCall(
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const value = await Promise.race([
-      Promise.resolve().then(() => tool.handler(parsed.data, { signal: controller.signal, callId: call.id })),
+      Promise.resolve().then(() => tool.handler(args, { signal: controller.signal, callId: call.id })),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           controller.abort(new Error('tool timed out'));
@@ -174,11 +204,12 @@ export async function runToolCalls(
   concurrency: number,
   signal?: AbortSignal,
   cpu?: CpuPool,
+  approve?: ApprovalGate,
 ): Promise<ToolOutcome[]> {
   const out = new Array<ToolOutcome>(calls.length);
   let next = 0;
   const lane = async (): Promise<void> => {
-    for (let i = next++; i < calls.length; i = next++) out[i] = await runToolCall(tools, calls[i]!, signal, cpu);
+    for (let i = next++; i < calls.length; i = next++) out[i] = await runToolCall(tools, calls[i]!, signal, cpu, approve);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, calls.length)) }, lane));
   return out;

@@ -1,8 +1,9 @@
-import { defineBehavior, ErrorReply, InvalidArgumentError, toError, type ActorContext } from '@apiary/runtime';
+import { defineBehavior, ErrorReply, InvalidArgumentError, toError, type ActorContext, type DeferredReply } from '@apiary/runtime';
+import type { ApprovalAsk, ApprovalDecision } from '@apiary/agent';
 import '../events.js';
-import { checkAnswer } from './questions.js';
+import { checkAnswer, type Answer } from './questions.js';
 import { denyAnswer, openRequest, type HumanOutcome, type HumanRequest, type HumanRequestSpec, type SettledTarget } from './requests.js';
-import { HumanRequestClosedError, HumanRequestNotFoundError, InvalidAnswerError } from '../errors.js';
+import { HumanRequestClosedError, HumanRequestNotFoundError, HumanTimeoutError, InvalidAnswerError } from '../errors.js';
 
 /** What the human-input broker understands. */
 export type BrokerMessage =
@@ -11,6 +12,8 @@ export type BrokerMessage =
    * message (with `continuation` echoed), so it reaches the worker even if it restarted meanwhile.
    */
   | { readonly type: 'open'; readonly spec: HumanRequestSpec; readonly replyTo: SettledTarget; readonly continuation?: unknown }
+  /** An agent's approval request for a tool call (`AgentDefinition.approver`): answered when a person decides. */
+  | ApprovalAsk
   /** A person's answer, from a channel. Replies `{ ok: true }`, or fails with a typed error. */
   | { readonly type: 'answer'; readonly id: string; readonly answer: unknown; readonly channel: string }
   | { readonly type: 'cancel'; readonly id: string; readonly reason: string }
@@ -30,9 +33,12 @@ export interface BrokerOptions {
 
 interface Open {
   readonly request: HumanRequest;
-  readonly replyTo: SettledTarget;
+  /** Told the outcome (survives the asker's restart), or null. */
+  readonly replyTo: SettledTarget | null;
   readonly continuation: unknown;
   readonly timer: ReturnType<typeof setTimeout>;
+  /** The pending ask of an approval, answered with the decision. */
+  readonly decision: DeferredReply<ApprovalDecision> | null;
 }
 
 interface BrokerState {
@@ -56,15 +62,20 @@ export const humanInputBroker = defineBehavior(import.meta.url, 'humanInputBroke
     try {
       switch (message.type) {
         case 'open': {
-          const id = `hr-${Date.now().toString(36)}-${(++state.seq).toString(36)}`;
-          const request = openRequest(id, message.spec, Date.now());
           if (typeof message.replyTo?.id !== 'string') throw new InvalidArgumentError('replyTo', 'must be an actor ref');
-          const timer = setTimeout(() => ctx.tell(ctx.self, { type: 'expire', id }), request.deadline - Date.now());
-          state.open.set(id, { request, replyTo: message.replyTo, continuation: message.continuation ?? null, timer });
-          ctx.publish({ type: 'human-request-opened', time: Date.now(), request });
-          // Nobody can answer (CI, no TTY, no app listening): apply the default now instead of hanging.
-          if (state.channels.size === 0) ctx.tell(ctx.self, { type: 'expire', id, noChannel: true });
-          return { id, deadline: request.deadline };
+          return openOne(state, message.spec, message.replyTo, message.continuation ?? null, null, ctx);
+        }
+        case 'approve': {
+          const spec: HumanRequestSpec = {
+            worker: message.agent,
+            workerName: message.agentName,
+            taskId: message.taskId,
+            question: { kind: 'approval', prompt: `${message.agentName} wants to call ${message.tool} (${message.description})`, tool: message.tool, arguments: message.arguments, schema: message.schema },
+            timeoutMs: message.timeoutMs,
+          };
+          const decision = ctx.deferReply<ApprovalDecision>();
+          openOne(state, spec, null, null, decision, ctx);
+          return decision;
         }
         case 'answer': {
           const open = find(state, message.id);
@@ -117,6 +128,41 @@ export const humanInputBroker = defineBehavior(import.meta.url, 'humanInputBroke
   },
 });
 
+function openOne(
+  state: BrokerState,
+  spec: HumanRequestSpec,
+  replyTo: SettledTarget | null,
+  continuation: unknown,
+  decision: DeferredReply<ApprovalDecision> | null,
+  ctx: ActorContext<BrokerMessage>,
+): { id: string; deadline: number } {
+  const id = `hr-${Date.now().toString(36)}-${(++state.seq).toString(36)}`;
+  const request = openRequest(id, spec, Date.now());
+  const timer = setTimeout(() => ctx.tell(ctx.self, { type: 'expire', id }), request.deadline - Date.now());
+  state.open.set(id, { request, replyTo, continuation, timer, decision });
+  ctx.publish({ type: 'human-request-opened', time: Date.now(), request });
+  // Nobody can answer (CI, no TTY, no app listening): apply the default now instead of hanging.
+  if (state.channels.size === 0) ctx.tell(ctx.self, { type: 'expire', id, noChannel: true });
+  return { id, deadline: request.deadline };
+}
+
+/** What an approval outcome means for the tool call. */
+function decisionOf(outcome: HumanOutcome, deadline: number): ApprovalDecision | ErrorReply {
+  switch (outcome.status) {
+    case 'answered':
+    case 'timed-out': {
+      if (outcome.status === 'timed-out' && outcome.applied === 'fail') return new ErrorReply(new HumanTimeoutError(outcome.id, deadline));
+      const answer: Answer = outcome.answer;
+      if (answer.kind !== 'approval') return { decision: 'reject', reason: 'the answer was not an approval' };
+      if (answer.decision === 'approve') return { decision: 'approve' };
+      if (answer.decision === 'edit') return { decision: 'edit', arguments: answer.arguments };
+      return { decision: 'reject', reason: answer.reason };
+    }
+    case 'cancelled':
+      return { decision: 'reject', reason: `the request was withdrawn: ${outcome.reason}` };
+  }
+}
+
 function find(state: BrokerState, id: string): Open {
   const open = state.open.get(id);
   if (open !== undefined) return open;
@@ -130,6 +176,7 @@ function settle(state: BrokerState, open: Open, outcome: HumanOutcome, ctx: Acto
   state.open.delete(open.request.id);
   state.closed.set(open.request.id, outcome.status);
   if (state.closed.size > state.historySize) state.closed.delete(state.closed.keys().next().value!);
-  ctx.tell(open.replyTo, { type: 'human-settled', outcome, request: open.request, continuation: open.continuation });
+  if (open.replyTo !== null) ctx.tell(open.replyTo, { type: 'human-settled', outcome, request: open.request, continuation: open.continuation });
+  open.decision?.resolve(decisionOf(outcome, open.request.deadline));
   ctx.publish({ type: 'human-request-settled', time: Date.now(), request: open.request, outcome });
 }
