@@ -1,4 +1,4 @@
-import { defineBehavior, ErrorReply, InvalidArgumentError, toError, type ActorContext, type ActorRef } from '@apiary/runtime';
+import { ActorStoppedError, defineBehavior, ErrorReply, InvalidArgumentError, toError, type ActorContext, type ActorRef, type DeferredReply } from '@apiary/runtime';
 import './events.js';
 import { ModelClient } from './model-client.js';
 import type { RetryOptions } from './retry.js';
@@ -38,6 +38,11 @@ export interface AgentDefinition {
   readonly budgets?: Budgets;
   /** Tool calls of one turn run concurrently, at most this many at once. Default 4. */
   readonly toolConcurrency?: number;
+  /**
+   * Tasks this agent runs at once, each with its own conversation; more wait in order. Default 1
+   * (strictly one at a time): a model's context and a person's attention are per task.
+   */
+  readonly maxConcurrentTasks?: number;
   /** Stream answers (token events on the bus). Default true. */
   readonly stream?: boolean;
   /** The pool for CPU-bound tools (made only if the agent has one). */
@@ -93,8 +98,14 @@ interface AgentState {
   readonly tools: readonly Tool[];
   readonly cpu: CpuPool | undefined;
   readonly memory: MemoryBinding | undefined;
+  /** Tasks waiting for a free slot, oldest first. */
+  readonly queue: { readonly task: TaskMessage; readonly reply: DeferredReply<TaskResult> }[];
+  /** Running tasks, by task id. */
+  readonly running: Map<string, AbortController>;
   totals: AgentTotals;
 }
+
+type TaskMessage = Extract<AgentMessage, { type: 'task' }>;
 
 async function loadTools(refs: readonly ToolRef[]): Promise<Tool[]> {
   const tools: Tool[] = [];
@@ -115,6 +126,78 @@ function checkNames(tools: Tool[]): Tool[] {
     names.add(t.name);
   }
   return tools;
+}
+
+
+/** Ends this incarnation's tasks: running ones are aborted, queued ones answered with the reason. */
+function abortAll(state: AgentState, why: string): void {
+  for (const controller of state.running.values()) controller.abort(new Error(why));
+  for (const { reply, task } of state.queue.splice(0)) reply.resolve(new ErrorReply(new ActorStoppedError(`task ${task.taskId}`, why)));
+}
+
+/** Starts queued tasks while fewer than `maxConcurrentTasks` run. */
+function drain(state: AgentState, ctx: ActorContext<AgentMessage>): void {
+  const max = state.def.maxConcurrentTasks ?? 1;
+  while (state.running.size < max && state.queue.length > 0) {
+    const { task, reply } = state.queue.shift()!;
+    const controller = new AbortController();
+    state.running.set(task.taskId, controller);
+    void runOne(state, task, ctx, controller.signal).then((result) => {
+      state.running.delete(task.taskId);
+      reply.resolve(result);
+      drain(state, ctx);
+    });
+  }
+}
+
+/** Runs one task to its end; never rejects (a failure is an ErrorReply for the asker). */
+async function runOne(state: AgentState, message: TaskMessage, ctx: ActorContext<AgentMessage>, signal: AbortSignal): Promise<TaskResult | ErrorReply> {
+  const started = performance.now();
+  const onEvent = forward(ctx, message.taskId);
+  try {
+    const memories = state.memory === undefined ? undefined : await recallFor(state.memory, message.input);
+    const system = [state.def.system, memories].filter((part) => part !== undefined && part.length > 0).join('\n\n');
+    const result = await runTask(state.client, state.tools, {
+      taskId: message.taskId,
+      input: message.input,
+      system,
+      budgets: tighter(state.def.budgets ?? {}, message.budgets),
+      toolConcurrency: state.def.toolConcurrency ?? 4,
+      stream: state.def.stream ?? true,
+      onEvent,
+      cpu: state.cpu,
+      approve: approverGate(state.def, ctx, message.taskId),
+      signal,
+    });
+    const t = state.totals;
+    state.totals = {
+      promptTokens: t.promptTokens + result.usage.promptTokens,
+      completionTokens: t.completionTokens + result.usage.completionTokens,
+      totalTokens: t.totalTokens + result.usage.totalTokens,
+      costUsd: t.costUsd + result.usage.costUsd,
+      tasksCompleted: t.tasksCompleted + (result.status === 'completed' ? 1 : 0),
+      tasksFailed: t.tasksFailed,
+      tasksOverBudget: t.tasksOverBudget + (result.status === 'budget-exceeded' ? 1 : 0),
+    };
+    ctx.publish({ type: 'task-finished', time: Date.now(), agent: ctx.self.path, taskId: message.taskId, status: result.status, turns: result.turns, usage: result.usage, ms: performance.now() - started });
+    return result;
+  } catch (error) {
+    state.totals = { ...state.totals, tasksFailed: state.totals.tasksFailed + 1 };
+    ctx.publish({
+      type: 'task-finished',
+      time: Date.now(),
+      agent: ctx.self.path,
+      taskId: message.taskId,
+      status: 'failed',
+      turns: 0,
+      usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 },
+      ms: performance.now() - started,
+      error: toError(error).message,
+    });
+    // The model stayed unavailable (or refused): the asker gets the typed error; the agent is
+    // fine and is not restarted (a flaky API must not burn its supervisor's intensity).
+    return new ErrorReply(toError(error));
+  }
 }
 
 /** The approval gate of a task: each call that needs approval is asked of the agent's approver. */
@@ -174,13 +257,16 @@ function forward(ctx: ActorContext<AgentMessage>, taskId: string): (event: TaskE
 /**
  * The agent actor. Spawn it with an {@link AgentDefinition} as props; ask it `{ type: 'task' }` and
  * it replies with a {@link TaskResult} (a model that stays unavailable fails the ask with
- * ModelUnavailableError). One task at a time per agent; agents on one thread interleave while they
- * wait on the model. Every task's state is local to it.
+ * ModelUnavailableError). Up to `maxConcurrentTasks` tasks run at once (default 1), the rest wait
+ * in order; meanwhile the agent answers other messages, and agents on one thread interleave while
+ * they wait on the model or a person. Every task's state is local to it.
  */
 export const agent = defineBehavior(import.meta.url, 'agent', {
   async setup(def: AgentDefinition, ctx: ActorContext<AgentMessage>): Promise<AgentState> {
     if (typeof def?.name !== 'string' || def.name.length === 0) throw new InvalidArgumentError('definition.name', 'must be a non-empty string');
     validateBudgets(def.budgets ?? {}, 'definition.budgets');
+    const tasks = def.maxConcurrentTasks ?? 1;
+    if (!Number.isInteger(tasks) || tasks < 1) throw new InvalidArgumentError('definition.maxConcurrentTasks', 'must be an integer >= 1');
     const concurrency = def.toolConcurrency ?? 4;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new InvalidArgumentError('definition.toolConcurrency', 'must be an integer >= 1');
     const apiKey = process.env[def.model.apiKeyEnv ?? 'OPENAI_API_KEY'];
@@ -188,10 +274,10 @@ export const agent = defineBehavior(import.meta.url, 'agent', {
     const memory = def.memory === undefined ? undefined : bindMemory(def.memory, ctx);
     const tools = checkNames([...(await loadTools(def.tools ?? [])), ...(memory?.tools ?? [])]);
     const cpu = tools.some((t) => t.cpu === true) ? new CpuPool(def.cpu) : undefined;
-    return { def, client, tools, cpu, memory, totals: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0, tasksCompleted: 0, tasksFailed: 0, tasksOverBudget: 0 } };
+    return { def, client, tools, cpu, memory, queue: [], running: new Map(), totals: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0, tasksCompleted: 0, tasksFailed: 0, tasksOverBudget: 0 } };
   },
 
-  async receive(state, message: AgentMessage, ctx): Promise<TaskResult | AgentTotals | ErrorReply> {
+  receive(state, message: AgentMessage, ctx): AgentTotals | ErrorReply | DeferredReply<TaskResult> {
     switch (message.type) {
       case 'usage':
         return state.totals;
@@ -205,51 +291,12 @@ export const agent = defineBehavior(import.meta.url, 'agent', {
         } catch (error) {
           return new ErrorReply(toError(error));
         }
-        const started = performance.now();
-        const onEvent = forward(ctx, message.taskId);
-        try {
-          const memories = state.memory === undefined ? undefined : await recallFor(state.memory, message.input);
-          const system = [state.def.system, memories].filter((part) => part !== undefined && part.length > 0).join('\n\n');
-          const result = await runTask(state.client, state.tools, {
-            taskId: message.taskId,
-            input: message.input,
-            system,
-            budgets: tighter(state.def.budgets ?? {}, message.budgets),
-            toolConcurrency: state.def.toolConcurrency ?? 4,
-            stream: state.def.stream ?? true,
-            onEvent,
-            cpu: state.cpu,
-            approve: approverGate(state.def, ctx, message.taskId),
-          });
-          const t = state.totals;
-          state.totals = {
-            promptTokens: t.promptTokens + result.usage.promptTokens,
-            completionTokens: t.completionTokens + result.usage.completionTokens,
-            totalTokens: t.totalTokens + result.usage.totalTokens,
-            costUsd: t.costUsd + result.usage.costUsd,
-            tasksCompleted: t.tasksCompleted + (result.status === 'completed' ? 1 : 0),
-            tasksFailed: t.tasksFailed,
-            tasksOverBudget: t.tasksOverBudget + (result.status === 'budget-exceeded' ? 1 : 0),
-          };
-          ctx.publish({ type: 'task-finished', time: Date.now(), agent: ctx.self.path, taskId: message.taskId, status: result.status, turns: result.turns, usage: result.usage, ms: performance.now() - started });
-          return result;
-        } catch (error) {
-          state.totals = { ...state.totals, tasksFailed: state.totals.tasksFailed + 1 };
-          ctx.publish({
-            type: 'task-finished',
-            time: Date.now(),
-            agent: ctx.self.path,
-            taskId: message.taskId,
-            status: 'failed',
-            turns: 0,
-            usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 },
-            ms: performance.now() - started,
-            error: toError(error).message,
-          });
-          // The model stayed unavailable (or refused): the asker gets the typed error; the agent is
-          // fine and is not restarted (a flaky API must not burn its supervisor's intensity).
-          return new ErrorReply(toError(error));
-        }
+        // Answered when the task ends; meanwhile the agent takes other messages (and, up to
+        // maxConcurrentTasks, other tasks).
+        const reply = ctx.deferReply<TaskResult>();
+        state.queue.push({ task: message, reply });
+        drain(state, ctx);
+        return reply;
       }
       default: {
         const never: never = message;
@@ -259,10 +306,12 @@ export const agent = defineBehavior(import.meta.url, 'agent', {
   },
 
   async preRestart(state) {
+    abortAll(state, 'the agent is restarting');
     await state.cpu?.close();
   },
 
   async postStop(state) {
+    abortAll(state, 'the agent stopped');
     await state.cpu?.close();
   },
 });

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MockOpenAIServer } from '@apiary/mock-openai';
 import { ActorSystem, type ActorRef, type ApiaryEvent } from '@apiary/runtime';
-import { recordEvents } from '@apiary/testkit';
+import { eventually, recordEvents } from '@apiary/testkit';
 import { AgentErrorCodes, agent, toolRef, type AgentDefinition, type AgentMessage, type AgentTotals, type TaskResult } from '../src/index.ts';
 import { add, fails } from './fixtures/tools.ts';
 
@@ -139,6 +139,40 @@ test('agents on one thread interleave while they wait on the model (a gate holds
   results.forEach((r, i) => assert.is(r.status === 'completed' ? r.answer : r.status, `done: gated ${i}`));
   const threads = await Promise.all(agents.map((a) => ctx.system.registry.describe(a)));
   assert.ok(threads.every((info) => info?.thread === 2), 'all on one thread');
+});
+
+test('maxConcurrentTasks bounds the tasks an agent runs at once (default 1); it answers other messages meanwhile', async (ctx) => {
+  let inFlight = 0;
+  let peak = 0;
+  const waiting: (() => void)[] = [];
+  ctx.server.addRule({
+    name: 'held',
+    when: { lastUserIncludes: 'held' },
+    reply: async (request) => {
+      peak = Math.max(peak, ++inFlight);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      inFlight--;
+      return { kind: 'text', text: `done ${String(request.messages.at(-1)?.content)}` };
+    },
+  });
+  const release = async (count: number): Promise<void> => {
+    await eventually(async () => waiting.length >= count, 10_000, `${count} requests at the server`);
+    for (const r of waiting.splice(0, count)) r();
+  };
+  for (const max of [1, 3]) {
+    peak = 0;
+    const a = await spawnAgent(ctx, { tools: [], ...(max === 1 ? {} : { maxConcurrentTasks: max }) }, 1);
+    const tasks = [0, 1, 2, 3].map((i) => ctx.system.ask(a, { type: 'task', taskId: `held-${max}-${i}`, input: `held ${i}` }, { timeoutMs: 20_000 }));
+    await release(Math.min(max, 4)); // exactly `max` are at the server: no more were started
+    assert.is(peak, max);
+    // While tasks run, the agent still answers.
+    const usage = (await ctx.system.ask(a, { type: 'usage' })) as AgentTotals;
+    assert.type(usage.tasksCompleted, 'number');
+    for (let left = 4 - max; left > 0; left -= Math.min(max, left)) await release(Math.min(max, left));
+    const results = (await Promise.all(tasks)) as TaskResult[];
+    assert.equal(results.map((r) => (r.status === 'completed' ? r.answer : r.status)), [0, 1, 2, 3].map((i) => `done held ${i}`));
+    assert.is(peak, max);
+  }
 });
 
 test('a bad task or definition gets a typed error', async (ctx) => {

@@ -171,7 +171,7 @@ export class ActorSystem {
    * Resolves once its `setup` finished; rejects with a typed error (InvalidArgumentError,
    * MessageNotCloneableError for props, NameTakenError, SpawnFailedError, SystemStoppedError).
    */
-  spawn<P, M, S, R>(behavior: Behavior<P, M, S, R>, options?: SpawnOptions<P>): Promise<ActorRef<M, R>>;
+  spawn<P, M, S, R>(behavior: Behavior<P, M, S, R>, options?: SpawnOptions<P>): Promise<ActorRef<M, Replied<R>>>;
   spawn(spec: SupervisorSpec, options?: SpawnOptions<never>): Promise<ActorRef<SupervisorOp>>;
   spawn(behavior: Behavior | SupervisorSpec, options?: SpawnOptions): Promise<ActorRef> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
