@@ -7,6 +7,7 @@ import './events.js';
 export { HumanInput } from './human/human-input.js';
 export { humanInputBroker } from './human/broker.js';
 export { serveHttp } from './human/http-channel.js';
+export { attachTerminal } from './human/terminal-channel.js';
 export { checkAnswer, validateQuestion } from './human/questions.js';
 export { denyAnswer } from './human/requests.js';
 export { WorkerError, WorkerErrorCodes, HumanRequestNotFoundError, HumanRequestClosedError, InvalidAnswerError, HumanTimeoutError } from './errors.js';
@@ -14,6 +15,7 @@ export { WorkerError, WorkerErrorCodes, HumanRequestNotFoundError, HumanRequestC
 export type { HumanInputOptions } from './human/human-input.js';
 export type { BrokerMessage, BrokerOptions } from './human/broker.js';
 export type { HttpChannel, HttpChannelOptions } from './human/http-channel.js';
+export type { TerminalChannel, TerminalClosed, TerminalOptions, TerminalTarget } from './human/terminal-channel.js';
 export type { Question, Answer, Checked, JsonSchema } from './human/questions.js';
 export type { TimeoutDefault, HumanRequestSpec, HumanRequest, HumanOutcome, HumanSettled, SettledTarget } from './human/requests.js';
 export type { WorkerErrorCode } from './errors.js';

@@ -3,6 +3,7 @@ import '../events.js';
 import { humanInputBroker, type BrokerMessage, type BrokerOptions } from './broker.js';
 import type { Answer } from './questions.js';
 import type { HumanRequest } from './requests.js';
+import { attachTerminal, type TerminalChannel, type TerminalOptions } from './terminal-channel.js';
 
 /** Options of {@link HumanInput.start}. */
 export interface HumanInputOptions extends BrokerOptions {
@@ -114,6 +115,14 @@ export class HumanInput {
     } finally {
       await detach();
     }
+  }
+
+  /**
+   * Attaches the terminal channel to this broker (see {@link attachTerminal}): resolves to `null`,
+   * attaching nothing, when `requireTty` (default true) and the input is not a TTY.
+   */
+  attachTerminal(options?: TerminalOptions): Promise<TerminalChannel | null> {
+    return attachTerminal({ system: this.#system, broker: this.broker }, options);
   }
 
   /** Stops the broker (open requests are dropped with it). */
