@@ -38,6 +38,10 @@ export interface AgentDefinition {
   readonly budgets?: Budgets;
   /** Tool calls of one turn run concurrently, at most this many at once. Default 4. */
   readonly toolConcurrency?: number;
+  /** Tags a swarm orchestrator matches tasks against (e.g. `['sql', 'billing']`). Default none. */
+  readonly capabilities?: readonly string[];
+  /** The swarm this agent works in, for trackers and queries. Default none. */
+  readonly swarm?: string;
   /**
    * Tasks this agent runs at once, each with its own conversation; more wait in order. Default 1
    * (strictly one at a time): a model's context and a person's attention are per task.
@@ -153,6 +157,7 @@ function drain(state: AgentState, ctx: ActorContext<AgentMessage>): void {
 /** Runs one task to its end; never rejects (a failure is an ErrorReply for the asker). */
 async function runOne(state: AgentState, message: TaskMessage, ctx: ActorContext<AgentMessage>, signal: AbortSignal): Promise<TaskResult | ErrorReply> {
   const started = performance.now();
+  ctx.publish({ type: 'task-started', time: Date.now(), agent: ctx.self.path, taskId: message.taskId });
   const onEvent = forward(ctx, message.taskId);
   try {
     const memories = state.memory === undefined ? undefined : await recallFor(state.memory, message.input);
@@ -274,6 +279,19 @@ export const agent = defineBehavior(import.meta.url, 'agent', {
     const memory = def.memory === undefined ? undefined : bindMemory(def.memory, ctx);
     const tools = checkNames([...(await loadTools(def.tools ?? [])), ...(memory?.tools ?? [])]);
     const cpu = tools.some((t) => t.cpu === true) ? new CpuPool(def.cpu) : undefined;
+    if (def.capabilities !== undefined && !(Array.isArray(def.capabilities) && def.capabilities.every((c) => typeof c === 'string'))) {
+      throw new InvalidArgumentError('definition.capabilities', 'must be an array of strings');
+    }
+    ctx.publish({
+      type: 'agent-ready',
+      time: Date.now(),
+      agent: ctx.self.path,
+      id: ctx.self.id,
+      name: def.name,
+      capabilities: [...(def.capabilities ?? [])],
+      swarm: def.swarm ?? null,
+      maxConcurrentTasks: tasks,
+    });
     return { def, client, tools, cpu, memory, queue: [], running: new Map(), totals: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0, tasksCompleted: 0, tasksFailed: 0, tasksOverBudget: 0 } };
   },
 

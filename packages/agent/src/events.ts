@@ -22,6 +22,9 @@ declare module '@apiary/runtime' {
       estimated: boolean;
     };
     'tool-called': { type: 'tool-called'; time: number; agent: string; taskId: string; name: string; callId: string; ok: boolean; failure?: ToolFailure | undefined; ms: number };
+    /** An agent (re)started: its identity, for trackers (`id` is its actor id, stable across restarts). */
+    'agent-ready': { type: 'agent-ready'; time: number; agent: string; id: string; name: string; capabilities: string[]; swarm: string | null; maxConcurrentTasks: number };
+    'task-started': { type: 'task-started'; time: number; agent: string; taskId: string };
     'task-finished': {
       type: 'task-finished';
       time: number;

@@ -166,7 +166,7 @@ test('maxConcurrentTasks bounds the tasks an agent runs at once (default 1); it 
     await release(Math.min(max, 4)); // exactly `max` are at the server: no more were started
     assert.is(peak, max);
     // While tasks run, the agent still answers.
-    const usage = (await ctx.system.ask(a, { type: 'usage' })) as AgentTotals;
+    const usage = (await ctx.system.ask(a, { type: 'usage' })) as unknown as AgentTotals;
     assert.type(usage.tasksCompleted, 'number');
     for (let left = 4 - max; left > 0; left -= Math.min(max, left)) await release(Math.min(max, left));
     const results = (await Promise.all(tasks)) as TaskResult[];

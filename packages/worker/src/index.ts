@@ -10,6 +10,7 @@ export { serveHttp } from './human/http-channel.js';
 export { attachTerminal } from './human/terminal-channel.js';
 export { checkAnswer, validateQuestion } from './human/questions.js';
 export { denyAnswer } from './human/requests.js';
+export { WorkerTracker } from './tracking/tracker.js';
 export { WorkerError, WorkerErrorCodes, HumanRequestNotFoundError, HumanRequestClosedError, InvalidAnswerError, HumanTimeoutError } from './errors.js';
 
 export type { HumanInputOptions } from './human/human-input.js';
@@ -19,3 +20,4 @@ export type { TerminalChannel, TerminalClosed, TerminalOptions, TerminalTarget }
 export type { Question, Answer, Checked, JsonSchema } from './human/questions.js';
 export type { TimeoutDefault, HumanRequestSpec, HumanRequest, HumanOutcome, HumanSettled, SettledTarget } from './human/requests.js';
 export type { WorkerErrorCode } from './errors.js';
+export type { WorkerStatus, WorkerInfo, WorkerQuery } from './tracking/tracker.js';
