@@ -3,7 +3,8 @@
  *
  * Act 1, supervision: a hivemind supervisor over two swarm supervisors, six workers pinned to two
  * worker threads, two actor failures (one-for-all, rest-for-one), a whole thread crashing under
- * three actors, DeathWatch, ordered shutdown. Act 2: tool-using agents (see agents-demo.ts).
+ * three actors, DeathWatch, ordered shutdown. Act 2: tool-using agents (see agents-demo.ts). Act 3: a
+ * tool call that needs a person's approval (see approval-demo.ts).
  *
  * Every step checks what it claims (who answered from which thread, whose state was reset, who kept
  * it) and the demo exits 1 with a FAILED line when a check fails or a step outlasts its deadline.
@@ -11,6 +12,7 @@
 import { ActorSystem, ErrorCodes, supervisor, type ActorRef, type ApiaryEvent, type ApiaryEventType } from '@apiary/runtime';
 import { worker, type WorkerMsg, type WorkerStatus } from './behaviors.js';
 import { agentsDemo } from './agents-demo.js';
+import { approvalDemo } from './approval-demo.js';
 
 type WorkerRef = ActorRef<WorkerMsg, WorkerStatus>;
 type EventOf<K extends ApiaryEventType> = Extract<ApiaryEvent, { type: K }>;
@@ -204,6 +206,11 @@ await step('system.stop()', 10_000, async () => {
 console.log('\n  agents\n');
 const real = process.env.OPENAI_API_KEY !== undefined && process.env.OPENAI_API_KEY !== '';
 await step('agents demo', real ? 300_000 : 20_000, () => agentsDemo(say));
+
+// ---- act 3 ----------------------------------------------------------------------------------
+console.log('\n  a tool call that needs approval\n');
+// On a terminal a person may take their time (the request's own deadline is 60 s).
+await step('approval demo', process.stdin.isTTY === true ? 120_000 : 20_000, () => approvalDemo(say));
 say('done; the process now exits by itself');
 // Exiting on its own is part of the demo: a leaked worker or handle would keep it alive.
 setTimeout(() => {

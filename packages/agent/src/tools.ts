@@ -143,7 +143,7 @@ export async function runToolCall(
     // An approver that fails (nobody answered and the default is to fail, or it is unreachable) fails
     // the task: the one exception to "tool problems go back to the model".
     const verdict = await approve({ tool, callId: call.id, arguments: parsed.data });
-    if (verdict.decision === 'reject') return fail('rejected', `a person rejected this call: ${verdict.reason}`);
+    if (verdict.decision === 'reject') return fail('rejected', `this call was not approved: ${verdict.reason}`);
     if (verdict.decision === 'edit') {
       parsed = tool.parameters.safeParse(verdict.arguments);
       if (!parsed.success) return fail('invalid-arguments', `the arguments a person edited do not fit: ${z.prettifyError(parsed.error)}`);

@@ -43,7 +43,7 @@ test('approve, reject with a reason, edit the arguments: each reaches the tool l
   const a = await spawnAgent(ctx, 'clerk');
   const cases: [string, (r: HumanRequest) => Promise<void>, RegExp][] = [
     ['refund 120 please', (r) => ctx.human.answer(r.id, { kind: 'approval', decision: 'approve' }), /refunded 120/],
-    ['refund 900 please', (r) => ctx.human.answer(r.id, { kind: 'approval', decision: 'reject', reason: 'over the limit without a receipt' }), /rejected this call: over the limit without a receipt/],
+    ['refund 900 please', (r) => ctx.human.answer(r.id, { kind: 'approval', decision: 'reject', reason: 'over the limit without a receipt' }), /not approved: over the limit without a receipt/],
     ['refund 300 please', (r) => ctx.human.answer(r.id, { kind: 'approval', decision: 'edit', arguments: { amount: 150 } }), /refunded 150/],
   ];
   for (const [input, decide, expected] of cases) {
@@ -64,7 +64,7 @@ test('with no channel the approval is denied by default, and the model is told w
   const settled = waitForEvent(ctx.system.events, 'human-request-settled', () => true, 10_000);
   const r = (await ctx.system.ask(a, { type: 'task', taskId: 't', input: 'refund 50' }, { timeoutMs: 30_000 })) as TaskResult;
   assert.is((await settled).outcome.status, 'timed-out');
-  assert.match(answerOf(r), /rejected this call: nobody approved this call before the deadline/);
+  assert.match(answerOf(r), /not approved: no person could be asked \(no human input channel is attached\)/);
   assert.ok(r.toolCalls.every((c) => c.failure === 'rejected'));
 });
 

@@ -12,6 +12,8 @@ export type BrokerMessage =
    * message (with `continuation` echoed), so it reaches the worker even if it restarted meanwhile.
    */
   | { readonly type: 'open'; readonly spec: HumanRequestSpec; readonly replyTo: SettledTarget; readonly continuation?: unknown }
+  /** Opens a request and answers this ask with its {@link HumanOutcome} when it settles (for actors that just wait). */
+  | { readonly type: 'ask'; readonly spec: HumanRequestSpec }
   /** An agent's approval request for a tool call (`AgentDefinition.approver`): answered when a person decides. */
   | ApprovalAsk
   /** A person's answer, from a channel. Replies `{ ok: true }`, or fails with a typed error. */
@@ -37,9 +39,11 @@ interface Open {
   readonly replyTo: SettledTarget | null;
   readonly continuation: unknown;
   readonly timer: ReturnType<typeof setTimeout>;
-  /** The pending ask of an approval, answered with the decision. */
-  readonly decision: DeferredReply<ApprovalDecision> | null;
+  /** The pending ask to answer when it settles: an approval wants the decision, a plain ask the outcome. */
+  readonly reply: PendingReply | null;
 }
+
+type PendingReply = { readonly wants: 'decision'; readonly handle: DeferredReply<ApprovalDecision> } | { readonly wants: 'outcome'; readonly handle: DeferredReply<HumanOutcome> };
 
 interface BrokerState {
   readonly open: Map<string, Open>;
@@ -65,6 +69,11 @@ export const humanInputBroker = defineBehavior(import.meta.url, 'humanInputBroke
           if (typeof message.replyTo?.id !== 'string') throw new InvalidArgumentError('replyTo', 'must be an actor ref');
           return openOne(state, message.spec, message.replyTo, message.continuation ?? null, null, ctx);
         }
+        case 'ask': {
+          const reply = ctx.deferReply<HumanOutcome>();
+          openOne(state, message.spec, null, null, { wants: 'outcome', handle: reply }, ctx);
+          return reply;
+        }
         case 'approve': {
           const spec: HumanRequestSpec = {
             worker: message.agent,
@@ -74,7 +83,7 @@ export const humanInputBroker = defineBehavior(import.meta.url, 'humanInputBroke
             timeoutMs: message.timeoutMs,
           };
           const decision = ctx.deferReply<ApprovalDecision>();
-          openOne(state, spec, null, null, decision, ctx);
+          openOne(state, spec, null, null, { wants: 'decision', handle: decision }, ctx);
           return decision;
         }
         case 'answer': {
@@ -133,13 +142,13 @@ function openOne(
   spec: HumanRequestSpec,
   replyTo: SettledTarget | null,
   continuation: unknown,
-  decision: DeferredReply<ApprovalDecision> | null,
+  reply: PendingReply | null,
   ctx: ActorContext<BrokerMessage>,
 ): { id: string; deadline: number } {
   const id = `hr-${Date.now().toString(36)}-${(++state.seq).toString(36)}`;
   const request = openRequest(id, spec, Date.now());
   const timer = setTimeout(() => ctx.tell(ctx.self, { type: 'expire', id }), request.deadline - Date.now());
-  state.open.set(id, { request, replyTo, continuation, timer, decision });
+  state.open.set(id, { request, replyTo, continuation, timer, reply });
   ctx.publish({ type: 'human-request-opened', time: Date.now(), request });
   // Nobody can answer (CI, no TTY, no app listening): apply the default now instead of hanging.
   if (state.channels.size === 0) ctx.tell(ctx.self, { type: 'expire', id, noChannel: true });
@@ -156,6 +165,9 @@ function decisionOf(outcome: HumanOutcome, deadline: number): ApprovalDecision |
       if (answer.kind !== 'approval') return { decision: 'reject', reason: 'the answer was not an approval' };
       if (answer.decision === 'approve') return { decision: 'approve' };
       if (answer.decision === 'edit') return { decision: 'edit', arguments: answer.arguments };
+      if (outcome.status === 'timed-out' && outcome.applied === 'deny' && outcome.noChannel) {
+        return { decision: 'reject', reason: 'no person could be asked (no human input channel is attached)' };
+      }
       return { decision: 'reject', reason: answer.reason };
     }
     case 'cancelled':
@@ -177,6 +189,7 @@ function settle(state: BrokerState, open: Open, outcome: HumanOutcome, ctx: Acto
   state.closed.set(open.request.id, outcome.status);
   if (state.closed.size > state.historySize) state.closed.delete(state.closed.keys().next().value!);
   if (open.replyTo !== null) ctx.tell(open.replyTo, { type: 'human-settled', outcome, request: open.request, continuation: open.continuation });
-  open.decision?.resolve(decisionOf(outcome, open.request.deadline));
+  if (open.reply?.wants === 'decision') open.reply.handle.resolve(decisionOf(outcome, open.request.deadline));
+  else open.reply?.handle.resolve(outcome);
   ctx.publish({ type: 'human-request-settled', time: Date.now(), request: open.request, outcome });
 }
