@@ -110,6 +110,18 @@ test('the outcome reaches the asker even if it restarted while the request was o
   await detach();
 });
 
+test("an actor can just ask and wait: the broker answers the ask with the outcome when it settles", async (ctx) => {
+  const detach = await ctx.human.onRequest(() => undefined);
+  const opened = waitForEvent(ctx.system.events, 'human-request-opened', () => true, 5_000);
+  const outcome = ctx.system.ask(ctx.human.broker, { type: 'ask', spec: spec({ kind: 'text', prompt: 'Ticket title?', maxLength: 40 }) }, { timeoutMs: 10_000 });
+  const { request } = await opened;
+  // The broker keeps serving while that ask is open.
+  assert.is((await ctx.human.pending()).length, 1);
+  await ctx.human.answer(request.id, { kind: 'text', text: '  Checkout is down  ' });
+  assert.equal(await outcome, { id: request.id, status: 'answered', channel: 'programmatic', answer: { kind: 'text', text: 'Checkout is down' } });
+  await detach();
+});
+
 test('bad requests get typed errors', async (ctx) => {
   assert.is(await codeOf(open(ctx, spec({ kind: 'choice', prompt: 'x', options: ['only'] }))), 'APIARY_ERR_INVALID_ARGUMENT');
   assert.is(await codeOf(open(ctx, spec({ kind: 'text', prompt: 'x' }, { onTimeout: { kind: 'deny' } }))), 'APIARY_ERR_INVALID_ARGUMENT');
