@@ -4,7 +4,7 @@
  * can answer, so the request is settled at once by its timeout default (deny), and the demo says so.
  */
 import { ActorSystem, type ActorRef } from '@apiary/runtime';
-import { agent, toolRef, type AgentMessage, type ApprovalAsk, type ApprovalDecision, type TaskResult } from '@apiary/agent';
+import { agent, toolRef, type AgentMessage, type TaskResult } from '@apiary/agent';
 import { MockOpenAIServer } from '@apiary/mock-openai';
 import { HumanInput, WorkerTracker } from '@apiary/worker';
 import { sendEmail } from './tools.js';
@@ -35,7 +35,7 @@ export async function approvalDemo(say: (text: string) => void): Promise<void> {
         model: { model: 'apiary-mock', baseURL: server.baseURL },
         stream: false,
         tools: [toolRef(sendEmail)],
-        approver: { ref: human.broker as unknown as ActorRef<ApprovalAsk, ApprovalDecision>, timeoutMs: 60_000 },
+        approver: { ref: human.approver, timeoutMs: 60_000 },
       },
     })) as ActorRef<AgentMessage, TaskResult>;
     say(terminal === null ? 'the clerk wants to send an email; stdin is not a terminal, so nobody can approve it' : 'the clerk wants to send an email: approve it below (a), reject it (r) or edit it (e)');

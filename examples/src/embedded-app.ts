@@ -7,7 +7,7 @@
  * from a (pretend) CRM. The worker tracker shows what each worker is doing.
  */
 import { ActorSystem, type ActorRef } from '@apiary/runtime';
-import { agent, toolRef, type AgentMessage, type ApprovalAsk, type ApprovalDecision, type TaskResult } from '@apiary/agent';
+import { agent, toolRef, type AgentMessage, type TaskResult } from '@apiary/agent';
 import { MockOpenAIServer } from '@apiary/mock-openai';
 import { HumanInput, WorkerTracker, type Answer, type HumanRequest } from '@apiary/worker';
 import { refund } from './tools.js';
@@ -54,7 +54,7 @@ const workers = await Promise.all(
         model: { model: 'apiary-mock', baseURL: server.baseURL },
         stream: false,
         tools: [toolRef(refund)],
-        approver: { ref: human.broker as unknown as ActorRef<ApprovalAsk, ApprovalDecision>, timeoutMs: 30_000 },
+        approver: { ref: human.approver, timeoutMs: 30_000 },
       },
     })) as ActorRef<AgentMessage, TaskResult>,
   ),

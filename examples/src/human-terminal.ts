@@ -6,7 +6,7 @@
  * terminal (piped stdin) nobody can be asked: each request settles by its default and says so.
  */
 import { ActorSystem, type ActorRef } from '@apiary/runtime';
-import { agent, toolRef, type AgentMessage, type ApprovalAsk, type ApprovalDecision, type TaskResult } from '@apiary/agent';
+import { agent, toolRef, type AgentMessage, type TaskResult } from '@apiary/agent';
 import { MockOpenAIServer } from '@apiary/mock-openai';
 import { HumanInput, type HumanOutcome } from '@apiary/worker';
 import { refund } from './tools.js';
@@ -46,7 +46,7 @@ const support = (await system.spawn(agent, {
     model: { model: 'apiary-mock', baseURL: server.baseURL },
     stream: false,
     tools: [toolRef(refund)],
-    approver: { ref: human.broker as unknown as ActorRef<ApprovalAsk, ApprovalDecision>, timeoutMs: 60_000 },
+    approver: { ref: human.approver, timeoutMs: 60_000 },
   },
 })) as ActorRef<AgentMessage, TaskResult>;
 const result = (await system.ask(support, { type: 'task', taskId: 'ticket-4711', input: 'the customer was charged twice, refund them' }, { timeoutMs: 120_000 })) as TaskResult;

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MockOpenAIServer } from '@apiary/mock-openai';
 import { ActorSystem, type ActorRef } from '@apiary/runtime';
-import { agent, toolRef, type AgentMessage, type ApprovalAsk, type ApprovalDecision, type TaskResult } from '@apiary/agent';
+import { agent, toolRef, type AgentMessage, type TaskResult } from '@apiary/agent';
 import { waitForEvent } from '@apiary/testkit';
 import { HumanInput, type HumanRequest } from '../src/index.ts';
 import { refund } from './fixtures/tools.ts';
@@ -32,7 +32,7 @@ const spawnAgent = async (ctx: Ctx, name: string, approver = true): Promise<Acto
       model: { model: 'apiary-mock', baseURL: ctx.server.baseURL },
       stream: false,
       tools: [toolRef(refund)],
-      ...(approver ? { approver: { ref: ctx.human.broker as unknown as ActorRef<ApprovalAsk, ApprovalDecision>, timeoutMs: 60_000 } } : {}),
+      ...(approver ? { approver: { ref: ctx.human.approver, timeoutMs: 60_000 } } : {}),
     },
   })) as ActorRef<AgentMessage, TaskResult>;
 const answerOf = (r: TaskResult): string => (r.status === 'completed' ? r.answer : `(${r.status})`);

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MockOpenAIServer } from '@apiary/mock-openai';
 import { ActorSystem, type ActorRef } from '@apiary/runtime';
-import { agent, toolRef, type AgentMessage, type ApprovalAsk, type ApprovalDecision, type TaskResult } from '@apiary/agent';
+import { agent, toolRef, type AgentMessage, type TaskResult } from '@apiary/agent';
 import { eventually, recordEvents, waitForEvent } from '@apiary/testkit';
 import { HumanInput, WorkerTracker } from '../src/index.ts';
 import { refund } from './fixtures/tools.ts';
@@ -26,7 +26,7 @@ test('workers are tracked by id, status and capability, with counters; status ch
           model: { model: 'apiary-mock', baseURL: server.baseURL },
           stream: false,
           tools: [toolRef(refund)],
-          approver: { ref: human.broker as unknown as ActorRef<ApprovalAsk, ApprovalDecision>, timeoutMs: 60_000 },
+          approver: { ref: human.approver, timeoutMs: 60_000 },
         },
       })) as ActorRef<AgentMessage, TaskResult>;
     const ada = await spawnWorker('ada', 1, 'billing', ['refunds', 'sql']);

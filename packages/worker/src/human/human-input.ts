@@ -1,4 +1,5 @@
 import type { ActorRef, ActorSystem } from '@apiary/runtime';
+import type { ApprovalAsk, ApprovalDecision } from '@apiary/agent';
 import '../events.js';
 import { humanInputBroker, type BrokerMessage, type BrokerOptions } from './broker.js';
 import type { Answer } from './questions.js';
@@ -43,6 +44,14 @@ export class HumanInput {
       props: { ...(options.historySize === undefined ? {} : { historySize: options.historySize }) },
     })) as ActorRef<BrokerMessage, unknown>;
     return new HumanInput(system, broker);
+  }
+
+  /**
+   * The broker seen as an approver: what agents take as `approver: { ref: human.approver }` (the same
+   * actor; this type is the part of its protocol agents speak).
+   */
+  get approver(): ActorRef<ApprovalAsk, ApprovalDecision> {
+    return this.broker as unknown as ActorRef<ApprovalAsk, ApprovalDecision>;
   }
 
   /** The open requests, oldest first. */
