@@ -7,6 +7,7 @@ import { runTask, tighter, validateBudgets, type Budgets, type TaskEvent, type T
 import { isTool, type ApprovalDecision, type ApprovalGate, type Tool } from './tools.js';
 import { CpuPool, type CpuPoolOptions } from './cpu-pool.js';
 import { bindMemory, recallFor, type AgentMemory, type MemoryBinding } from './memory-tools.js';
+import { askHumanTool, type HumanAsk, type HumanAskOutcome } from './human-tool.js';
 
 /** Where a tool lives: what an agent definition carries instead of the tool itself. */
 export interface ToolRef {
@@ -59,6 +60,8 @@ export interface AgentDefinition {
    * calls are rejected.
    */
   readonly approver?: { readonly ref: ActorRef<ApprovalAsk, ApprovalDecision>; readonly timeoutMs?: number };
+  /** Gives the model an `ask_human` tool that asks a person through this actor (the human-input broker). */
+  readonly humanInput?: { readonly ref: ActorRef<HumanAsk, HumanAskOutcome>; readonly timeoutMs?: number };
 }
 
 /** What an agent asks its approver before a tool call that needs approval. */
@@ -277,7 +280,8 @@ export const agent = defineBehavior(import.meta.url, 'agent', {
     const apiKey = process.env[def.model.apiKeyEnv ?? 'OPENAI_API_KEY'];
     const client = new ModelClient({ ...def.model, ...(apiKey === undefined ? {} : { apiKey }) });
     const memory = def.memory === undefined ? undefined : bindMemory(def.memory, ctx);
-    const tools = checkNames([...(await loadTools(def.tools ?? [])), ...(memory?.tools ?? [])]);
+    const human = def.humanInput === undefined ? [] : [askHumanTool(def.humanInput.ref, def.name, def.humanInput.timeoutMs ?? 300_000, ctx)];
+    const tools = checkNames([...(await loadTools(def.tools ?? [])), ...(memory?.tools ?? []), ...human]);
     const cpu = tools.some((t) => t.cpu === true) ? new CpuPool(def.cpu) : undefined;
     if (def.capabilities !== undefined && !(Array.isArray(def.capabilities) && def.capabilities.every((c) => typeof c === 'string'))) {
       throw new InvalidArgumentError('definition.capabilities', 'must be an array of strings');

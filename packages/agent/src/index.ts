@@ -23,3 +23,4 @@ export type { Budgets, BudgetExceeded, TaskCompleted, TaskResult, TaskUsage, Tas
 export type { AgentDefinition, AgentMessage, AgentTotals, ToolRef, ApprovalAsk } from './agent-behavior.js';
 export type { CpuPoolOptions } from './cpu-pool.js';
 export type { AgentMemory, EmbedderSpec, RememberedMetadata } from './memory-tools.js';
+export type { HumanAsk, HumanAskOutcome } from './human-tool.js';

@@ -142,7 +142,7 @@ export async function runTask(client: ModelClient, tools: readonly Tool[], task:
     if (response.toolCalls.length === 0) {
       return { status: 'completed', taskId: task.taskId, answer: response.content ?? '', turns: turn, toolCalls: records, usage, model: response.model };
     }
-    const outcomes = await runToolCalls(byName, response.toolCalls, task.toolConcurrency, task.signal, task.cpu, task.approve);
+    const outcomes = await runToolCalls(byName, response.toolCalls, task.toolConcurrency, task.signal, task.cpu, task.approve, task.taskId);
     for (const outcome of outcomes) {
       const record: ToolCallRecord = { name: outcome.name, callId: outcome.callId, ok: outcome.ok, failure: outcome.ok ? undefined : outcome.failure, ms: outcome.ms };
       records.push(record);

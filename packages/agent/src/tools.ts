@@ -9,6 +9,8 @@ export interface ToolContext {
   readonly signal: AbortSignal;
   /** The id the model gave this call. */
   readonly callId: string;
+  /** The task the call belongs to, when run by an agent. */
+  readonly taskId?: string | undefined;
 }
 
 /** The parts of a tool you write. */
@@ -117,6 +119,7 @@ export async function runToolCall(
   parent?: AbortSignal,
   cpu?: CpuPool,
   approve?: ApprovalGate,
+  taskId?: string,
 ): Promise<ToolOutcome> {
   const started = performance.now();
   const fail = (failure: ToolFailure, message: string): ToolOutcome => ({
@@ -167,7 +170,7 @@ export async function runToolCall(
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const value = await Promise.race([
-      Promise.resolve().then(() => tool.handler(args, { signal: controller.signal, callId: call.id })),
+      Promise.resolve().then(() => tool.handler(args, { signal: controller.signal, callId: call.id, taskId })),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           controller.abort(new Error('tool timed out'));
@@ -205,11 +208,12 @@ export async function runToolCalls(
   signal?: AbortSignal,
   cpu?: CpuPool,
   approve?: ApprovalGate,
+  taskId?: string,
 ): Promise<ToolOutcome[]> {
   const out = new Array<ToolOutcome>(calls.length);
   let next = 0;
   const lane = async (): Promise<void> => {
-    for (let i = next++; i < calls.length; i = next++) out[i] = await runToolCall(tools, calls[i]!, signal, cpu, approve);
+    for (let i = next++; i < calls.length; i = next++) out[i] = await runToolCall(tools, calls[i]!, signal, cpu, approve, taskId);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, calls.length)) }, lane));
   return out;

@@ -93,4 +93,21 @@ test('an agent waiting for a person does not block another agent on the same thr
   await detach();
 });
 
+test('the model can ask a person through ask_human, and continues with the answer', async (ctx) => {
+  ctx.server.addRule({
+    when: { lastUserIncludes: 'deploy', afterToolResult: false },
+    reply: { kind: 'tool-calls', calls: [{ name: 'ask_human', arguments: { question: 'Which region first?', options: ['eu', 'us'] } }] },
+  });
+  const detach = await ctx.human.onRequest((r) => void ctx.human.answer(r.id, { kind: 'choice', choice: 'eu' }));
+  const a = (await ctx.system.spawn(agent, {
+    placement: { thread: 1 },
+    props: { name: 'deployer', model: { model: 'apiary-mock', baseURL: ctx.server.baseURL }, stream: false, humanInput: { ref: ctx.human.asker, timeoutMs: 30_000 } },
+  })) as ActorRef<AgentMessage, TaskResult>;
+  const r = (await ctx.system.ask(a, { type: 'task', taskId: 'd1', input: 'deploy the release' }, { timeoutMs: 30_000 })) as TaskResult;
+  assert.is(answerOf(r), 'Based on 1 tool result: eu');
+  const settled = ctx.server.requests.at(-1)!.messages.find((m) => m.role === 'tool');
+  assert.is(settled?.content, 'eu');
+  await detach();
+});
+
 test.run();

@@ -1,5 +1,5 @@
 import type { ActorRef, ActorSystem } from '@apiary/runtime';
-import type { ApprovalAsk, ApprovalDecision } from '@apiary/agent';
+import type { ApprovalAsk, ApprovalDecision, HumanAsk, HumanAskOutcome } from '@apiary/agent';
 import '../events.js';
 import { humanInputBroker, type BrokerMessage, type BrokerOptions } from './broker.js';
 import type { Answer } from './questions.js';
@@ -52,6 +52,11 @@ export class HumanInput {
    */
   get approver(): ActorRef<ApprovalAsk, ApprovalDecision> {
     return this.broker as unknown as ActorRef<ApprovalAsk, ApprovalDecision>;
+  }
+
+  /** The broker seen by agents that ask people questions: `humanInput: { ref: human.asker }` gives the model `ask_human`. */
+  get asker(): ActorRef<HumanAsk, HumanAskOutcome> {
+    return this.broker as unknown as ActorRef<HumanAsk, HumanAskOutcome>;
   }
 
   /** The open requests, oldest first. */
