@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MockOpenAIServer, embed as mockEmbed, type EmbeddingsRequest } from '@apiary/mock-openai';
 import { ErrorCodes, deserializeError, serializeError } from '@apiary/runtime';
+import { eventually } from '@apiary/testkit';
 import { EmbedderErrorCodes, EmbeddingDimensionError, EmbedderUnavailableError, type EmbedderAttempt } from '../src/embedder-errors.ts';
 import { checkEmbeddings } from '../src/embedders.ts';
 import { DEFAULT_HASH_DIMENSIONS, HashEmbedder } from '../src/hash-embedder.ts';
@@ -332,13 +333,19 @@ test('openai: abort rejects with the reason, mid-request and mid-backoff', async
   front.faults.push({ kind: 'hang' });
   const reason = new Error('caller gave up');
   const controller = new AbortController();
+  const seen = front.bodies.length;
   const pending = openai().embed(['hung'], { signal: controller.signal });
-  setTimeout(() => controller.abort(reason), 50);
+  // Abort once the server holds the request (mid-request), not after a guessed delay.
+  await eventually(async () => front.bodies.length > seen, 5_000, 'the hung request at the server');
+  controller.abort(reason);
   assert.is(await rejection(pending), reason);
   front.faults.push({ kind: 'status', status: 429, headers: { 'retry-after': '30' } });
   const later = new AbortController();
+  const served = front.bodies.length;
   const waiting = openai().embed(['backing off'], { signal: later.signal });
-  setTimeout(() => later.abort(reason), 100);
+  // The 429 was answered: the embedder now waits out its 30 s Retry-After (mid-backoff).
+  await eventually(async () => front.bodies.length > served, 5_000, 'the 429 to be served');
+  later.abort(reason);
   assert.is(await rejection(waiting), reason);
 });
 
