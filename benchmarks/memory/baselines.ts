@@ -1,0 +1,135 @@
+/**
+ * The baselines of the `memory` suite, all on the main thread:
+ * - hnswlib-node (M=16, efConstruction=128, ef=64, inner product on normalised vectors, which is
+ *   the cosine): a build timed on a fresh subset every run, and the full index for searches, cached
+ *   on disk because building it takes 32-40 s on the reference machine;
+ * - a plain JavaScript scan of every stored vector, whose answers are also the exact top-k that
+ *   recall is measured against.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { HierarchicalNSW } from 'hnswlib-node';
+import { DATA_VERSION } from './data.ts';
+
+/** HNSW settings shared by the baseline and the memory namespace (the namespace's defaults). */
+export const HNSW = { M: 16, efConstruction: 128, ef: 64 } as const;
+/** Seed of hnswlib's level generator: a fixed seed builds the same graph from the same data. */
+const HNSW_SEED = 100;
+
+type HnswlibModule = typeof import('hnswlib-node');
+const require = createRequire(import.meta.url);
+
+/** Loads hnswlib-node, saying what to do when its native addon is missing (it is built at install). */
+function hnswlib(): HnswlibModule {
+  try {
+    return require('hnswlib-node') as HnswlibModule;
+  } catch (error) {
+    throw new Error('hnswlib-node did not load (is its native addon built? `npx --yes pnpm@10 rebuild hnswlib-node`)', { cause: error });
+  }
+}
+
+/** The version of hnswlib-node, part of the cache key (another version may write another format). */
+function hnswlibVersion(): string {
+  return (JSON.parse(readFileSync(require.resolve('hnswlib-node/package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** Copies rows [from, to) into plain arrays: hnswlib-node takes `number[]` only. */
+export function asArrays(m: Float32Array, dims: number, from: number, to: number): number[][] {
+  return Array.from({ length: to - from }, (_, i) => Array.from(m.subarray((from + i) * dims, (from + i + 1) * dims)));
+}
+
+function newIndex(dims: number, capacity: number): HierarchicalNSW {
+  const index = new (hnswlib().HierarchicalNSW)('ip', dims);
+  index.initIndex(capacity, HNSW.M, HNSW.efConstruction, HNSW_SEED);
+  return index;
+}
+
+/** Builds an index of the given rows, one `addPoint` at a time (hnswlib-node has no batch insert). */
+function build(rows: readonly number[][], dims: number): HierarchicalNSW {
+  const index = newIndex(dims, rows.length);
+  rows.forEach((r, i) => index.addPoint(r, i));
+  return index;
+}
+
+/** Times a build of `rows` into a fresh index (their conversion to arrays is left to the caller, untimed: the baseline's best case). Returns milliseconds. */
+export function timeBuild(rows: readonly number[][], dims: number): number {
+  const t0 = performance.now();
+  build(rows, dims);
+  return performance.now() - t0;
+}
+
+/** What the cache remembers about the build that made it. */
+export interface CacheInfo {
+  readonly file: string;
+  /** True when this run built the index (and wrote the cache). */
+  readonly builtNow: boolean;
+  /** The build that made the cached index: vectors per second, when, on which Node. */
+  readonly buildVectorsPerSecond: number;
+  readonly builtAt: string;
+  readonly builtOnNode: string;
+}
+
+/**
+ * The full baseline index for searches: read from `cacheDir` when a file for exactly these data and
+ * settings is there, else built (32-40 s for 100,000 x 384 here) and written for the next run.
+ */
+export function searchIndex(cacheDir: string, vectors: Float32Array, dims: number, n: number, key: { seed: number; clusters: number; fingerprint: string }, note: (line: string) => void): { index: HierarchicalNSW; cache: CacheInfo } {
+  const name = `hnswlib-${hnswlibVersion()}-d${DATA_VERSION}-s${key.seed}-c${key.clusters}-n${n}-dim${dims}-M${HNSW.M}-efc${HNSW.efConstruction}-${key.fingerprint}`;
+  const file = join(cacheDir, `${name}.bin`);
+  const infoFile = join(cacheDir, `${name}.json`);
+  const index = new (hnswlib().HierarchicalNSW)('ip', dims);
+  if (existsSync(file) && existsSync(infoFile)) {
+    index.readIndexSync(file);
+    if (index.getCurrentCount() === n) {
+      index.setEf(HNSW.ef);
+      return { index, cache: { file, builtNow: false, ...(JSON.parse(readFileSync(infoFile, 'utf8')) as Omit<CacheInfo, 'file' | 'builtNow'>) } };
+    }
+    note(`cached baseline index ${file} holds ${index.getCurrentCount()} vectors, not ${n}: rebuilding it`);
+  }
+  note(`building the hnswlib-node baseline index (${n} x ${dims}) for ${file}; it is cached for later runs (32-40 s here for 100,000)`);
+  const built = newIndex(dims, n);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) built.addPoint(Array.from(vectors.subarray(i * dims, (i + 1) * dims)), i);
+  const ms = performance.now() - t0;
+  mkdirSync(cacheDir, { recursive: true });
+  built.writeIndexSync(`${file}.tmp`);
+  renameSync(`${file}.tmp`, file);
+  const info = { buildVectorsPerSecond: Math.round((n / ms) * 1000), builtAt: new Date().toISOString(), builtOnNode: process.version };
+  writeFileSync(infoFile, `${JSON.stringify(info)}\n`);
+  built.setEf(HNSW.ef);
+  return { index: built, cache: { file, builtNow: true, ...info } };
+}
+
+/** Top-k labels of the exact search: the dot product of `query` with every row, best first. */
+export function bruteForce(vectors: Float32Array, dims: number, query: Float32Array, k: number): number[] {
+  if (dims % 4 !== 0) throw new Error('bruteForce unrolls by 4: dims must be a multiple of 4');
+  const n = vectors.length / dims;
+  const bestScore: number[] = [];
+  const bestLabel: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const off = i * dims;
+    // Four accumulators, as a careful hand-written scan would have (about 2x over one running sum).
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let j = 0; j < dims; j += 4) {
+      s0 += query[j]! * vectors[off + j]!;
+      s1 += query[j + 1]! * vectors[off + j + 1]!;
+      s2 += query[j + 2]! * vectors[off + j + 2]!;
+      s3 += query[j + 3]! * vectors[off + j + 3]!;
+    }
+    const score = s0 + s1 + s2 + s3;
+    if (bestScore.length === k && score <= bestScore[k - 1]!) continue;
+    let at = bestScore.length;
+    while (at > 0 && bestScore[at - 1]! < score) at--;
+    bestScore.splice(at, 0, score);
+    bestLabel.splice(at, 0, i);
+    if (bestScore.length > k) {
+      bestScore.pop();
+      bestLabel.pop();
+    }
+  }
+  return bestLabel;
+}
