@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Index } from 'usearch';
-import { SharedViews, type EntryRecord } from './shared-state.js';
+import { H, SharedViews, type EntryRecord } from './shared-state.js';
 import { dot } from './vectors.js';
 import { matchesFilter, type MetadataFilter } from './filter.js';
 import { indexOptions, snapshotPath, type NamespaceConfig } from './config.js';
@@ -13,8 +13,12 @@ export interface MemoryHit extends EntryRecord {
 interface Candidate {
   readonly slot: number;
   readonly score: number;
-  readonly record: EntryRecord;
+  /** Decoded already (filtered searches need it); else decoded only if the candidate makes the top k. */
+  readonly record?: EntryRecord;
 }
+
+/** Decoded records kept per reader; a hit's record is then decoded once, not per search. */
+const RECORD_CACHE = 50_000;
 
 /** Index candidates asked for beyond `k`, so deleted or filtered-out hits still leave k. */
 const MAX_CANDIDATES = 4_096;
@@ -29,6 +33,7 @@ export class NamespaceReader {
   #index: Index | null = null;
   #version = 0;
   #covered = 0;
+  readonly #records = new Map<number, EntryRecord>();
 
   constructor(readonly config: NamespaceConfig) {
     this.views = new SharedViews(config.shared, config.dimensions);
@@ -44,23 +49,51 @@ export class NamespaceReader {
     for (;;) {
       this.#refresh();
       const start = this.#covered;
-      const best = new Map<string, Candidate>();
-      const offer = (c: Candidate): void => {
-        const seen = best.get(c.record.id);
-        // An update writes a new slot before it marks the old one deleted: keep the newer slot.
-        if (seen === undefined || c.slot > seen.slot) best.set(c.record.id, c);
-      };
+      const candidates: Candidate[] = [];
       const end = this.views.committed();
-      this.#scanTail(query, k, start, end, filter, offer);
-      if (this.#index !== null) this.#searchIndex(query, k, filter, offer);
+      this.#scanTail(query, k, start, end, filter, candidates);
+      if (this.#index !== null) this.#searchIndex(query, k, filter, candidates);
       // A slot of the tail is overwritten only after a newer snapshot covers it; if the writer got a
       // whole ring ahead while we scanned, what we read may be torn: search again on the new snapshot.
       if (this.views.committed() >= start + this.views.ringSlots) continue;
-      return [...best.values()]
-        .sort((a, b) => b.score - a.score || b.slot - a.slot)
-        .slice(0, k)
-        .map((c) => ({ ...c.record, score: c.score }));
+      return this.#best(candidates, k);
     }
+  }
+
+  /**
+   * The best `k` candidates, one per id, records decoded only for those. An update writes a new slot
+   * before it marks the old one deleted: when both are seen, the newer slot is the entry.
+   */
+  #best(candidates: Candidate[], k: number): MemoryHit[] {
+    candidates.sort((a, b) => b.score - a.score || b.slot - a.slot);
+    const out: MemoryHit[] = [];
+    const at = new Map<string, number>();
+    const slots: number[] = [];
+    for (const c of candidates) {
+      const record = c.record ?? this.#record(c.slot);
+      const i = at.get(record.id);
+      if (i === undefined) {
+        if (out.length === k) continue; // only a newer slot of an id already in may still come
+        at.set(record.id, out.length);
+        slots.push(c.slot);
+        out.push({ ...record, score: c.score });
+      } else if (c.slot > slots[i]!) {
+        slots[i] = c.slot;
+        out[i] = { ...record, score: c.score };
+      }
+    }
+    return out.sort((a, b) => b.score - a.score);
+  }
+
+  /** A slot's record, decoded once per thread (a slot's record never changes). */
+  #record(slot: number): EntryRecord {
+    let record = this.#records.get(slot);
+    if (record === undefined) {
+      if (this.#records.size >= RECORD_CACHE) this.#records.clear();
+      record = this.views.record(slot);
+      this.#records.set(slot, record);
+    }
+    return record;
   }
 
   /** Releases the viewed snapshot. */
@@ -92,7 +125,7 @@ export class NamespaceReader {
     }
   }
 
-  #scanTail(query: Float32Array, k: number, start: number, end: number, filter: MetadataFilter | undefined, offer: (c: Candidate) => void): void {
+  #scanTail(query: Float32Array, k: number, start: number, end: number, filter: MetadataFilter | undefined, out: Candidate[]): void {
     // Keep the k best above a running floor; decode records only for those that make it.
     const top: { slot: number; score: number }[] = [];
     const ring = this.views.ring;
@@ -103,29 +136,37 @@ export class NamespaceReader {
       if (deleted[slot] !== 0) continue;
       const score = dot(query, ring, this.views.ringRow(slot));
       if (top.length === k && score <= top[k - 1]!.score && filter === undefined) continue;
-      if (filter !== undefined && !matchesFilter(this.views.record(slot), filter)) continue;
+      if (filter !== undefined && !matchesFilter(this.#record(slot), filter)) continue;
       let i = top.length;
       while (i > 0 && top[i - 1]!.score < score) i--;
       top.splice(i, 0, { slot, score });
       if (top.length > k) top.pop();
     }
-    for (const t of top) offer({ slot: t.slot, score: t.score, record: this.views.record(t.slot) });
+    for (const t of top) out.push(t);
   }
 
-  #searchIndex(query: Float32Array, k: number, filter: MetadataFilter | undefined, offer: (c: Candidate) => void): void {
+  #searchIndex(query: Float32Array, k: number, filter: MetadataFilter | undefined, out: Candidate[]): void {
     const index = this.#index!;
     const size = index.size();
-    let want = Math.min(size, filter === undefined ? k + 8 : k * 4);
+    // Deleted entries still sit in a snapshot until the next one: ask for a few more than k only
+    // when there are any, and more when a filter will drop some.
+    let want = Math.min(size, filter === undefined ? k + (Atomics.load(this.views.header, H.COMMITTED) > Atomics.load(this.views.header, H.LIVE) ? 8 : 0) : k * 4);
+    const seen = new Set<number>();
     for (;;) {
       const matches = index.search(query, want, 1);
       let found = 0;
       for (let i = 0; i < matches.keys.length; i++) {
         const slot = Number(matches.keys[i]);
-        if (this.views.isDeleted(slot)) continue;
-        const record = this.views.record(slot);
-        if (filter !== undefined && !matchesFilter(record, filter)) continue;
-        offer({ slot, score: 1 - matches.distances[i]!, record });
+        if (this.views.deleted[slot] !== 0) continue;
+        let record: EntryRecord | undefined;
+        if (filter !== undefined) {
+          record = this.#record(slot);
+          if (!matchesFilter(record, filter)) continue;
+        }
         found++;
+        if (seen.has(slot)) continue; // asked again for more: keep each slot once
+        seen.add(slot);
+        out.push(record === undefined ? { slot, score: 1 - matches.distances[i]! } : { slot, score: 1 - matches.distances[i]!, record });
       }
       if (found >= k || want >= size || want >= MAX_CANDIDATES) return;
       want = Math.min(size, MAX_CANDIDATES, want * 4);
