@@ -32,6 +32,9 @@ export interface SearchOptions {
   readonly consistency?: 'local' | 'owner';
 }
 
+/** Entries per `add` message to the owner. */
+export const ADD_MESSAGE_ENTRIES = 2_048;
+
 // One reader per namespace per thread, shared by every actor of the thread.
 const readers = new Map<string, NamespaceReader>();
 
@@ -63,13 +66,33 @@ export class MemoryNamespace {
     return this.#handle;
   }
 
-  /** Writes entries (an existing id is replaced); resolves once every thread can find them. */
+  /**
+   * Writes entries (an existing id is replaced); resolves once every thread can find them. Large
+   * batches travel in messages of {@link ADD_MESSAGE_ENTRIES}: one huge message would block both
+   * threads while it is cloned. Every entry is checked before the first message leaves, so a bad one
+   * fails the call with nothing written; the chunks become visible one after another.
+   */
   async add(entries: MemoryEntry | readonly MemoryEntry[]): Promise<{ readonly written: number }> {
     const list = Array.isArray(entries) ? (entries as readonly MemoryEntry[]) : [entries as MemoryEntry];
     const { config } = this.#handle;
-    // Validated here too, so a bad vector fails at the caller's line, before a message is sent.
-    const checked = list.map((e, i) => ({ ...e, vector: normalized(config.name, config.dimensions, e.vector, `entries[${i}].vector`), origin: e.origin ?? this.#origin }));
-    return (await this.#ask(this.#handle.owner, { type: 'add', entries: checked }, { timeoutMs: 60_000 })) as { written: number };
+    const checked = list.map((e, i) => {
+      if (typeof e?.id !== 'string' || e.id.length === 0) throw new InvalidArgumentError(`entries[${i}].id`, 'must be a non-empty string');
+      if (e.metadata !== undefined && (typeof e.metadata !== 'object' || e.metadata === null || Array.isArray(e.metadata))) throw new InvalidArgumentError(`entries[${i}].metadata`, 'must be an object');
+      let vector: Float32Array;
+      try {
+        vector = normalized(config.name, config.dimensions, e.vector, 'entry');
+      } catch {
+        vector = normalized(config.name, config.dimensions, e.vector, `entries[${i}].vector`); // rethrows, naming the entry
+      }
+      return { ...e, vector, origin: e.origin ?? this.#origin };
+    });
+    if (checked.length === 0) throw new InvalidArgumentError('entries', 'must not be empty');
+    let written = 0;
+    for (let from = 0; from < checked.length; from += ADD_MESSAGE_ENTRIES) {
+      const part = checked.slice(from, from + ADD_MESSAGE_ENTRIES);
+      written += ((await this.#ask(this.#handle.owner, { type: 'add', entries: part }, { timeoutMs: 60_000 })) as { written: number }).written;
+    }
+    return { written };
   }
 
   /** Deletes entries by id (unknown ids are skipped); resolves with how many were deleted. */

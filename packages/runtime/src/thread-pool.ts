@@ -220,10 +220,15 @@ export class ThreadPool {
       slot.missed = true;
       const worker = slot.worker;
       const timer = setTimeout(() => {
-        if (slot.worker === worker && slot.missed) {
-          slot.crashReason ??= `no heartbeat for ${this.#options.heartbeatTimeoutMs} ms`;
-          void worker.terminate();
-        }
+        // Timers run before incoming messages in an event-loop turn: after this (main) thread was
+        // blocked, an answer that came in time would be read only after this timer. Look once more
+        // after the poll phase (setImmediate) so a busy main thread does not kill a healthy worker.
+        setImmediate(() => {
+          if (slot.worker === worker && slot.missed) {
+            slot.crashReason ??= `no heartbeat for ${this.#options.heartbeatTimeoutMs} ms`;
+            void worker.terminate();
+          }
+        });
       }, this.#options.heartbeatTimeoutMs);
       timer.unref();
       slot.control.ping().then(
