@@ -1,40 +1,15 @@
 /**
- * Data of the `memory` suite. `seeded` and `clustered` are a copy of
- * packages/memory/test/fixtures/data.ts (benchmarks do not import from a package's test/): keep the
- * two in step, and bump {@link DATA_VERSION} when the generator changes, since the cached baseline
- * index is keyed by it.
+ * Data of the `memory` suite: the seeded clustered generator the memory tests use too
+ * (`@apiary/testkit`). Bump {@link DATA_VERSION} when it changes, since the cached baseline index is
+ * keyed by it.
  */
 import { createHash } from 'node:crypto';
 
 /** Part of the baseline cache key: changes whenever the generator below would give other vectors. */
 export const DATA_VERSION = 1;
 
-/** Seeded clustered vectors for tests and benchmarks (HNSW needs structure; uniform noise is its worst case). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { clustered } from '@apiary/testkit';
 
-/** `count` vectors of `dims` around `clusters` random centres, row-major. */
-export function clustered(count: number, dims: number, clusters: number, seed = 1): Float32Array {
-  const random = seeded(seed);
-  const gauss = (): number => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
-  const centres = Array.from({ length: clusters }, () => Float32Array.from({ length: dims }, gauss));
-  const out = new Float32Array(count * dims);
-  for (let i = 0; i < count; i++) {
-    const c = centres[Math.floor(random() * clusters)]!;
-    for (let j = 0; j < dims; j++) out[i * dims + j] = c[j]! + 0.35 * gauss();
-  }
-  return out;
-}
-
-export const row = (m: Float32Array, dims: number, i: number): Float32Array => m.slice(i * dims, (i + 1) * dims);
 
 /** Scales every row to unit length in place, so the inner product is the cosine (what every side computes). */
 export function normalizeRows(m: Float32Array, dims: number): void {

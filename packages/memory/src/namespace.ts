@@ -3,7 +3,7 @@ import type { NamespaceConfig } from './config.js';
 import type { MemoryEntry, MemoryStats, OwnerMessage } from './owner.js';
 import { NamespaceReader, type MemoryHit } from './reader.js';
 import type { EntryRecord } from './shared-state.js';
-import { normalized, type VectorInput } from './vectors.js';
+import { normalized, normalizedEntry, type VectorInput } from './vectors.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 
 /**
@@ -78,13 +78,7 @@ export class MemoryNamespace {
     const checked = list.map((e, i) => {
       if (typeof e?.id !== 'string' || e.id.length === 0) throw new InvalidArgumentError(`entries[${i}].id`, 'must be a non-empty string');
       if (e.metadata !== undefined && (typeof e.metadata !== 'object' || e.metadata === null || Array.isArray(e.metadata))) throw new InvalidArgumentError(`entries[${i}].metadata`, 'must be an object');
-      let vector: Float32Array;
-      try {
-        vector = normalized(config.name, config.dimensions, e.vector, 'entry');
-      } catch {
-        vector = normalized(config.name, config.dimensions, e.vector, `entries[${i}].vector`); // rethrows, naming the entry
-      }
-      return { ...e, vector, origin: e.origin ?? this.#origin };
+      return { ...e, vector: normalizedEntry(config.name, config.dimensions, e.vector, i), origin: e.origin ?? this.#origin };
     });
     if (checked.length === 0) throw new InvalidArgumentError('entries', 'must not be empty');
     let written = 0;

@@ -6,7 +6,7 @@ import { SharedWriter } from './writer.js';
 import { NamespaceReader, type MemoryHit } from './reader.js';
 import { indexOptions, snapshotPath, type NamespaceConfig } from './config.js';
 import { Persistence } from './persistence.js';
-import { normalized, type VectorInput } from './vectors.js';
+import { normalized, normalizedEntry, type VectorInput } from './vectors.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 import { MemoryStorageError } from './errors.js';
 
@@ -165,7 +165,7 @@ async function add(state: OwnerState, entries: readonly MemoryEntry[], queueFlus
     const metadata = e.metadata ?? {};
     if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new InvalidArgumentError(`entries[${i}].metadata`, 'must be an object');
     const record: EntryRecord = { id: e.id, metadata, origin: e.origin ?? null, at: now };
-    return { vector: checkedVector(name, dimensions, e.vector, i), record };
+    return { vector: normalizedEntry(name, dimensions, e.vector, i), record };
   });
   // Write in chunks the tail can take (each visible to readers once committed); a full tail is
   // emptied into a snapshot first. The thread's event loop runs between chunks, so a huge batch
@@ -191,15 +191,6 @@ async function add(state: OwnerState, entries: readonly MemoryEntry[], queueFlus
     queueFlush();
   }
   return { written: prepared.length };
-}
-
-/** `normalized`, naming the entry only when it fails (building 'entries[i]' for every entry costs). */
-function checkedVector(name: string, dimensions: number, vector: VectorInput, i: number): Float32Array {
-  try {
-    return normalized(name, dimensions, vector, 'entry');
-  } catch {
-    return normalized(name, dimensions, vector, `entries[${i}].vector`);
-  }
 }
 
 function remove(state: OwnerState, ids: readonly string[]): { readonly deleted: number } {

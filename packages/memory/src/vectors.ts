@@ -27,6 +27,18 @@ export function normalized(namespace: string, dimensions: number, vector: Vector
   return out;
 }
 
+/**
+ * `normalized` for entry `i` of a batch, naming the entry (`entries[i].vector`) only when it fails:
+ * building that string for every entry of a large batch costs more than the check itself.
+ */
+export function normalizedEntry(namespace: string, dimensions: number, vector: VectorInput, i: number): Float32Array {
+  try {
+    return normalized(namespace, dimensions, vector, 'entry');
+  } catch {
+    return normalized(namespace, dimensions, vector, `entries[${i}].vector`); // throws again, with the name
+  }
+}
+
 /** Inner product of `query` with the row of `matrix` starting at `offset`. */
 export function dot(query: Float32Array, matrix: Float32Array, offset: number): number {
   let s0 = 0;

@@ -5,10 +5,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ActorSystem, type ActorRef } from '@apiary/runtime';
-import { waitForEvent, within } from '@apiary/testkit';
+import { clustered, row, waitForEvent, within } from '@apiary/testkit';
 import { VectorMemory, type MemoryHit } from '../src/index.ts';
 import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
-import { clustered, row } from './fixtures/data.ts';
 
 const test = suite('vector memory under faults and load');
 const DIMS = 24;

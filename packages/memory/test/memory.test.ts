@@ -1,10 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { clustered, row } from '@apiary/testkit';
 import { ActorSystem, type ActorRef } from '@apiary/runtime';
 import { readFileSync } from 'node:fs';
 import { VectorMemory, MemoryErrorCodes, EmbedderErrorCodes, type MemoryHit } from '../src/index.ts';
 import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
-import { clustered, row } from './fixtures/data.ts';
 
 interface Ctx {
   system: ActorSystem;
