@@ -31,6 +31,8 @@ const MAX_CANDIDATES = 4_096;
 export class NamespaceReader {
   readonly views: SharedViews;
   #index: Index | null = null;
+  /** Entries in `#index` (a viewed snapshot never changes, so this is read once). */
+  #indexSize = 0;
   #version = 0;
   #covered = 0;
   readonly #records = new Map<number, EntryRecord>();
@@ -67,19 +69,21 @@ export class NamespaceReader {
   #best(candidates: Candidate[], k: number): MemoryHit[] {
     candidates.sort((a, b) => b.score - a.score || b.slot - a.slot);
     const out: MemoryHit[] = [];
-    const at = new Map<string, number>();
     const slots: number[] = [];
+    // Ids are looked up linearly among at most k hits: for the usual small k that beats a Map,
+    // which would be allocated on every search.
+    const byMap = k > 32 ? new Map<string, number>() : null;
     for (const c of candidates) {
       const record = c.record ?? this.#record(c.slot);
-      const i = at.get(record.id);
-      if (i === undefined) {
+      const i = byMap !== null ? (byMap.get(record.id) ?? -1) : indexOfId(out, record.id);
+      if (i === -1) {
         if (out.length === k) continue; // only a newer slot of an id already in may still come
-        at.set(record.id, out.length);
+        byMap?.set(record.id, out.length);
         slots.push(c.slot);
-        out.push({ ...record, score: c.score });
+        out.push(hit(record, c.score));
       } else if (c.slot > slots[i]!) {
         slots[i] = c.slot;
-        out[i] = { ...record, score: c.score };
+        out[i] = hit(record, c.score);
       }
     }
     return out.sort((a, b) => b.score - a.score);
@@ -107,6 +111,7 @@ export class NamespaceReader {
       if (version === this.#version) return;
       if (version === 0) {
         this.#index = null;
+        this.#indexSize = 0;
       } else {
         const path = snapshotPath(this.config, version);
         const index = new Index(indexOptions(this.config));
@@ -118,6 +123,7 @@ export class NamespaceReader {
           throw error;
         }
         this.#index = index;
+        this.#indexSize = index.size();
       }
       this.#version = version;
       this.#covered = covered;
@@ -147,29 +153,44 @@ export class NamespaceReader {
 
   #searchIndex(query: Float32Array, k: number, filter: MetadataFilter | undefined, out: Candidate[]): void {
     const index = this.#index!;
-    const size = index.size();
+    const size = this.#indexSize;
+    const deleted = this.views.deleted;
     // Deleted entries still sit in a snapshot until the next one: ask for a few more than k only
     // when there are any, and more when a filter will drop some.
     let want = Math.min(size, filter === undefined ? k + (Atomics.load(this.views.header, H.COMMITTED) > Atomics.load(this.views.header, H.LIVE) ? 8 : 0) : k * 4);
-    const seen = new Set<number>();
+    // Slots taken in an earlier round, when a round found too few (the first round needs no set).
+    let seen: Set<number> | null = null;
     for (;;) {
       const matches = index.search(query, want, 1);
+      const keys = matches.keys;
+      const distances = matches.distances;
       let found = 0;
-      for (let i = 0; i < matches.keys.length; i++) {
-        const slot = Number(matches.keys[i]);
-        if (this.views.deleted[slot] !== 0) continue;
+      for (let i = 0; i < keys.length; i++) {
+        const slot = Number(keys[i]);
+        if (deleted[slot] !== 0) continue;
         let record: EntryRecord | undefined;
         if (filter !== undefined) {
           record = this.#record(slot);
           if (!matchesFilter(record, filter)) continue;
         }
         found++;
-        if (seen.has(slot)) continue; // asked again for more: keep each slot once
-        seen.add(slot);
-        out.push(record === undefined ? { slot, score: 1 - matches.distances[i]! } : { slot, score: 1 - matches.distances[i]!, record });
+        if (seen !== null) {
+          if (seen.has(slot)) continue; // asked again for more: keep each slot once
+          seen.add(slot);
+        }
+        out.push(record === undefined ? { slot, score: 1 - distances[i]! } : { slot, score: 1 - distances[i]!, record });
       }
       if (found >= k || want >= size || want >= MAX_CANDIDATES) return;
+      if (seen === null) seen = new Set(out.map((c) => c.slot));
       want = Math.min(size, MAX_CANDIDATES, want * 4);
     }
   }
+}
+
+/** A search result: the record's fields and the score, built field by field (a spread costs more on the hot path). */
+const hit = (record: EntryRecord, score: number): MemoryHit => ({ id: record.id, metadata: record.metadata, origin: record.origin, at: record.at, score });
+
+function indexOfId(hits: readonly MemoryHit[], id: string): number {
+  for (let i = 0; i < hits.length; i++) if (hits[i]!.id === id) return i;
+  return -1;
 }

@@ -123,8 +123,13 @@ export class SharedViews {
   /** Decodes the record of a committed slot. */
   record(slot: number): EntryRecord {
     const offset = this.offsets[slot * 2]!;
-    const length = this.offsets[slot * 2 + 1]!;
-    // Buffer reads shared memory without copying; TextDecoder refuses shared views.
-    return JSON.parse(Buffer.from(this.handles.records, offset, length).toString('utf8')) as EntryRecord;
+    const end = offset + this.offsets[slot * 2 + 1]!;
+    // One Buffer over the whole records buffer (made again only after it grew): a Buffer per record
+    // cost more than decoding the record. Buffer reads shared memory without copying; TextDecoder
+    // refuses shared views.
+    if (end > this.#recordBytes.length) this.#recordBytes = Buffer.from(this.handles.records);
+    return JSON.parse(this.#recordBytes.toString('utf8', offset, end)) as EntryRecord;
   }
+
+  #recordBytes: Buffer = Buffer.alloc(0);
 }

@@ -98,6 +98,23 @@ test('namespaces are separate, and bad input gets typed errors', async (ctx) => 
   assert.is((await a.stats()).live, 1); // nothing half-written
 });
 
+
+test('a reader on another thread keeps decoding records after the shared records buffer grew', async (ctx) => {
+  const ns = await ctx.memory.create('growth', { dimensions: DIMS, snapshotEveryMs: 60_000 });
+  const data = clustered(400, DIMS, 8, 13);
+  const reader = (await ctx.system.spawn(probe, { props: ns.handle, placement: { thread: 2 } })) as ActorRef<ProbeMsg, unknown>;
+  await ns.add({ id: 'first', vector: vec(data, 0), metadata: { n: 0 } });
+  // The reader decodes a record now, over the buffer as it is (1 MiB)...
+  assert.is(((await ctx.system.ask(reader, { type: 'search', vector: vec(data, 0), k: 1 })) as MemoryHit[])[0]?.id, 'first');
+  // ...then ~4 MiB of metadata more make the owner grow it, several times.
+  const note = 'x'.repeat(10_000);
+  await ns.add(Array.from({ length: 399 }, (_, i) => ({ id: `big${i + 1}`, vector: vec(data, i + 1), metadata: { n: i + 1, note } })));
+  for (const i of [1, 200, 399]) {
+    const hit = ((await ctx.system.ask(reader, { type: 'search', vector: vec(data, i), k: 1 })) as MemoryHit[])[0];
+    assert.is(hit?.id, `big${i}`);
+    assert.equal(hit?.metadata, { n: i, note });
+  }
+});
 test('the README error table lists exactly the memory and embedder codes', () => {
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   const documented = [...readme.matchAll(/\|\s*`(APIARY_ERR_(?:MEMORY|EMBEDD)[A-Z_]*)`\s*\|/g)].map((m) => m[1]!);
