@@ -16,7 +16,11 @@ export interface NamespaceOptions {
   readonly indexThreshold?: number;
   /** Vectors the shared write tail holds. Default 16384 (24 MB at 384-d). */
   readonly tailCapacity?: number;
-  /** Publish a snapshot when this many writes are not in one yet. Default 393216 / dimensions (1,024 at 384-d), at least 64. */
+  /**
+   * Publish a snapshot when this many writes are not in one yet. Default 393216 / dimensions (1,024 at
+   * 384-d), at least 64. Under a steady stream of writes snapshots are also spaced so that writing
+   * them takes at most 10% of the owner's time (a snapshot saves the whole index).
+   */
   readonly snapshotEveryWrites?: number;
   /** ...or when the oldest such write is this old. Default 1000 ms. */
   readonly snapshotEveryMs?: number;
