@@ -1,15 +1,15 @@
 /**
- * Data of the `memory` suite: the seeded clustered generator the memory tests use too
- * (`@apiary/testkit`). Bump {@link DATA_VERSION} when it changes, since the cached baseline index is
- * keyed by it.
+ * Data of the `memory` suite, from the seeded generators of `@apiary/testkit`:
+ * - `topical` (default): topics with a low intrinsic dimension, shaped like text embeddings;
+ * - `isotropic` (`--data isotropic`): clusters whose spread is isotropic in all 384 dimensions, the
+ *   stress case where neighbours within a cluster nearly tie (every index's recall drops there).
  */
 import { createHash } from 'node:crypto';
+import { clustered, topical } from '@apiary/testkit';
 
-/** Part of the baseline cache key: changes whenever the generator below would give other vectors. */
-export const DATA_VERSION = 1;
-
-import { clustered } from '@apiary/testkit';
-
+/** The generators the suite can run on. */
+export const DATA_KINDS = ['topical', 'isotropic'] as const;
+export type DataKind = (typeof DATA_KINDS)[number];
 
 /** Scales every row to unit length in place, so the inner product is the cosine (what every side computes). */
 export function normalizeRows(m: Float32Array, dims: number): void {
@@ -21,13 +21,14 @@ export function normalizeRows(m: Float32Array, dims: number): void {
   }
 }
 
-/** SHA-1 of the vectors' bytes: the cache key holds it too, so a cached index always matches the data. */
+/** SHA-1 of the vectors' bytes, reported so two runs can tell whether they searched the same data. */
 export function fingerprint(m: Float32Array): string {
   return createHash('sha1').update(new Uint8Array(m.buffer, m.byteOffset, m.byteLength)).digest('hex').slice(0, 16);
 }
 
 /** The suite's data set: `n` stored vectors, then held-out rows from the same clusters (never stored). */
 export interface DataSet {
+  readonly kind: DataKind;
   readonly dims: number;
   readonly n: number;
   /** The `n` stored vectors, normalised, row-major. */
@@ -44,10 +45,12 @@ export interface DataSet {
  * Generates everything from one seeded stream: the first `n` rows are stored, the rest are held out.
  * The first `n` rows are the same whatever the held-out counts (the generator draws row by row).
  */
-export function dataSet(n: number, dims: number, clusters: number, seed: number, queryCount: number, freshCount: number): DataSet {
-  const all = clustered(n + queryCount + freshCount, dims, clusters, seed);
+export function dataSet(kind: DataKind, n: number, dims: number, clusters: number, seed: number, queryCount: number, freshCount: number): DataSet {
+  const count = n + queryCount + freshCount;
+  const all = kind === 'topical' ? topical(count, dims, clusters, seed) : clustered(count, dims, clusters, seed);
   normalizeRows(all, dims);
   return {
+    kind,
     dims,
     n,
     vectors: all.subarray(0, n * dims),

@@ -5,7 +5,7 @@
 export { ManualClock, flushMicrotasks } from './manual-clock.js';
 export { waitForEvent, waitForEvents, recordEvents, within, eventually, ProbeTimeoutError } from './probes.js';
 export { BehaviorHarness } from './behavior-harness.js';
-export { clustered, row } from './vectors.js';
+export { clustered, topical, row } from './vectors.js';
 
 export type { EventSource } from './probes.js';
 export type { HarnessOptions, Outgoing } from './behavior-harness.js';
