@@ -2,7 +2,7 @@ import { InvalidArgumentError } from './errors.js';
 import type { ActorRef } from './ref.js';
 import type { ChildSpec } from './spec.js';
 import type { ApiaryEvent } from './events.js';
-import type { DeferredReply, Replied } from './error-reply.js';
+import type { DeferredReply, ErrorReply, Replied, ReplyToken } from './error-reply.js';
 
 /** Why an actor stopped for good. */
 export type StopReason =
@@ -76,6 +76,12 @@ export interface ActorContext<M = unknown> {
    * its next message; `resolve` it when the answer is ready (see {@link DeferredReply}).
    */
   deferReply<R = unknown>(): DeferredReply<R>;
+  /**
+   * Answers an ask by its {@link ReplyToken} (kept from `DeferredReply.token`): from a later
+   * incarnation too, e.g. when work resumed after a restart finishes. Dropped if the ask is no
+   * longer waiting.
+   */
+  answer<R>(token: ReplyToken<R>, value: R | ErrorReply): void;
   /** Starts a child under a supervisor (OTP's start_child); works from any thread. */
   startChild<T = unknown, R = unknown>(supervisor: ActorRef, spec: ChildSpec<T, R>): Promise<ActorRef<T, R>>;
 }

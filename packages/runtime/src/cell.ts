@@ -7,7 +7,8 @@ import type { ChildSpec, OverflowPolicy } from './spec.js';
 import type { TimerHandle } from './clock.js';
 import { assertCloneable } from './cloneable.js';
 import type { ApiaryEvent } from './events.js';
-import { DeferredReply, type Replied } from './error-reply.js';
+import { DeferredReply, type ErrorReply, type Replied, type ReplyToken } from './error-reply.js';
+import { InvalidArgumentError } from './errors.js';
 
 /** A `send` waiting for mailbox capacity under the backpressure policy. */
 export interface Waiter {
@@ -129,9 +130,15 @@ export class CellContext implements ActorContext {
     const env = this.cell.current;
     const host = this.cell.host;
     // Outside a message, or for a tell, there is no one to answer: resolving is a no-op.
+    const token = env?.a === undefined || env.rt === undefined ? null : { thread: env.rt, ask: env.a };
     return new DeferredReply<R>((value) => {
       if (env !== null) host.reply(env, value);
-    });
+    }, token);
+  }
+
+  answer<R>(token: ReplyToken<R>, value: R | ErrorReply): void {
+    if (!Number.isInteger(token?.thread) || !Number.isInteger(token?.ask)) throw new InvalidArgumentError('token', 'must be a ReplyToken from DeferredReply.token');
+    this.cell.host.answer(token, value);
   }
 
   startChild<T, R>(supervisorRef: ActorRef, spec: ChildSpec<T, R>): Promise<ActorRef<T, R>> {

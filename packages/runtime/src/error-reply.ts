@@ -33,10 +33,13 @@ export class ErrorReply {
 export class DeferredReply<R = unknown> {
   #settled = false;
   readonly #send: (value: unknown) => void;
+  /** Where the answer goes, as plain data; null when the message was a tell. */
+  readonly token: ReplyToken<R> | null;
 
   /** @internal Made by `ctx.deferReply()`. */
-  constructor(send: (value: unknown) => void) {
+  constructor(send: (value: unknown) => void, token: ReplyToken<R> | null) {
     this.#send = send;
+    this.token = token;
   }
 
   /** True once answered. */
@@ -50,6 +53,22 @@ export class DeferredReply<R = unknown> {
     this.#settled = true;
     this.#send(value);
   }
+}
+
+/**
+ * The address of an ask's answer as plain data ({@link DeferredReply.token}): it can be kept in a
+ * message or a checkpoint, and `ctx.answer(token, value)` answers the ask from any incarnation of
+ * the actor, so work resumed after a restart can still answer whoever asked for it. An answer to an
+ * ask that is no longer waiting (it timed out, or its target's thread crashed, which fails it) is
+ * dropped. `R` only types the answer.
+ */
+export interface ReplyToken<R = unknown> {
+  /** The thread of the asker. */
+  readonly thread: number;
+  /** The ask's number there. */
+  readonly ask: number;
+  /** @internal Phantom: the type of the answer. */
+  readonly __answer?: R;
 }
 
 /** The reply type an asker sees: whatever the handler returns, minus error replies, deferred replies unwrapped. */

@@ -4,7 +4,7 @@ import type { ActorCell } from './cell.js';
 import { assertCloneable } from './cloneable.js';
 import { systemClock, type Clock } from './clock.js';
 import { PendingRequests } from './requests.js';
-import { ErrorReply } from './error-reply.js';
+import { ErrorReply, type ReplyToken } from './error-reply.js';
 import { Admission } from './admission.js';
 import {
   InvalidArgumentError,
@@ -339,6 +339,11 @@ export class ActorHost {
       }
     }
     this.route(env.rt!, { t: 'r', a: env.a, v: value });
+  }
+
+  /** Answers an ask by its token (a deferred reply kept as plain data, maybe by a later incarnation). */
+  answer(token: ReplyToken, value: unknown): void {
+    this.reply({ t: 'm', to: '', from: null, b: undefined, a: token.ask, rt: token.thread }, value);
   }
 
   /** Replies to an ask with an error. */

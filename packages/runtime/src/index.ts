@@ -51,7 +51,7 @@ export type {
   Terminated,
 } from './behavior.js';
 export type { ActorRef } from './ref.js';
-export type { Replied } from './error-reply.js';
+export type { Replied, ReplyToken } from './error-reply.js';
 export type {
   BackoffOptions,
   ChildSpec,

@@ -67,8 +67,10 @@ export class BehaviorHarness<P, M, S, R> {
       unwatch: (ref) => void this.watched.delete(ref.id),
       deferReply: <R2>() => {
         const delivery = harness.#delivering;
-        return new DeferredReply<R2>((value) => harness.#deferred.get(delivery)?.(value));
+        // The token names the delivery: `answer(token, ...)` settles the same deferred reply.
+        return new DeferredReply<R2>((value) => harness.#deferred.get(delivery)?.(value), { thread: 0, ask: delivery });
       },
+      answer: (token, value) => void harness.#deferred.get(token.ask)?.(value),
       startChild: <T, R2>(_sup: ActorRef, _spec: ChildSpec<T, R2>): Promise<ActorRef<T, R2>> =>
         Promise.reject(new Error('BehaviorHarness: startChild needs a running actor system')),
     };
