@@ -1,13 +1,16 @@
-import { ActorStoppedError, defineBehavior, ErrorReply, InvalidArgumentError, toError, type ActorContext, type ActorRef, type DeferredReply } from '@apiary/runtime';
+import { randomUUID } from 'node:crypto';
+import { defineBehavior, ErrorReply, InvalidArgumentError, toError, type ActorContext, type ActorRef, type DeferredReply } from '@apiary/runtime';
 import './events.js';
 import { ModelClient } from './model-client.js';
 import type { RetryOptions } from './retry.js';
 import type { PriceTable } from './pricing.js';
-import { runTask, tighter, validateBudgets, type Budgets, type TaskEvent, type TaskResult, type TaskUsage } from './runner.js';
-import { isTool, type ApprovalDecision, type ApprovalGate, type Tool } from './tools.js';
+import { validateBudgets, type Budgets, type TaskResult, type TaskUsage } from './runner.js';
+import { isTool, type ApprovalDecision, type Tool } from './tools.js';
 import { CpuPool, type CpuPoolOptions } from './cpu-pool.js';
-import { bindMemory, recallFor, type AgentMemory, type MemoryBinding } from './memory-tools.js';
+import { bindMemory, type AgentMemory } from './memory-tools.js';
 import { askHumanTool, type HumanAsk, type HumanAskOutcome } from './human-tool.js';
+import { readCheckpoint, type HumanSettledNotice, type ResumeWith, type TaskReport } from './human-wait.js';
+import { admit, endAll, handOver, parker, resume, type AgentTasks } from './agent-tasks.js';
 
 /** Where a tool lives: what an agent definition carries instead of the tool itself. */
 export interface ToolRef {
@@ -80,12 +83,21 @@ export interface ApprovalAsk {
   readonly schema: Record<string, unknown>;
   /** How long a person has. */
   readonly timeoutMs: number;
+  /** Tell the outcome here too, with this continuation (the task's checkpoint): a restarted agent resumes the task. */
+  readonly resume?: ResumeWith | undefined;
 }
 
 /** What an agent actor understands. */
 export type AgentMessage =
-  | { readonly type: 'task'; readonly taskId: string; readonly input: string; readonly budgets?: Budgets }
-  | { readonly type: 'usage' };
+  /**
+   * A task. The ask is answered with its {@link TaskResult}; `replyTo`, if given, is told a
+   * {@link TaskReport} when it ends, also when it ends in a later incarnation (a task resumed after a
+   * restart, whose ask may have failed meanwhile with the agent's thread).
+   */
+  | { readonly type: 'task'; readonly taskId: string; readonly input: string; readonly budgets?: Budgets; readonly replyTo?: ActorRef<TaskReport, unknown> }
+  | { readonly type: 'usage' }
+  /** From the human-input broker: a request of one of this agent's tasks settled. */
+  | HumanSettledNotice;
 
 /** An agent's running totals, across tasks. */
 export interface AgentTotals extends TaskUsage {
@@ -98,21 +110,6 @@ export interface AgentTotals extends TaskUsage {
 export function toolRef(tool: Tool): ToolRef {
   return { module: tool.module, exportName: tool.exportName };
 }
-
-interface AgentState {
-  readonly def: AgentDefinition;
-  readonly client: ModelClient;
-  readonly tools: readonly Tool[];
-  readonly cpu: CpuPool | undefined;
-  readonly memory: MemoryBinding | undefined;
-  /** Tasks waiting for a free slot, oldest first. */
-  readonly queue: { readonly task: TaskMessage; readonly reply: DeferredReply<TaskResult> }[];
-  /** Running tasks, by task id. */
-  readonly running: Map<string, AbortController>;
-  totals: AgentTotals;
-}
-
-type TaskMessage = Extract<AgentMessage, { type: 'task' }>;
 
 async function loadTools(refs: readonly ToolRef[]): Promise<Tool[]> {
   const tools: Tool[] = [];
@@ -136,141 +133,16 @@ function checkNames(tools: Tool[]): Tool[] {
 }
 
 
-/** Ends this incarnation's tasks: running ones are aborted, queued ones answered with the reason. */
-function abortAll(state: AgentState, why: string): void {
-  for (const controller of state.running.values()) controller.abort(new Error(why));
-  for (const { reply, task } of state.queue.splice(0)) reply.resolve(new ErrorReply(new ActorStoppedError(`task ${task.taskId}`, why)));
-}
-
-/** Starts queued tasks while fewer than `maxConcurrentTasks` run. */
-function drain(state: AgentState, ctx: ActorContext<AgentMessage>): void {
-  const max = state.def.maxConcurrentTasks ?? 1;
-  while (state.running.size < max && state.queue.length > 0) {
-    const { task, reply } = state.queue.shift()!;
-    const controller = new AbortController();
-    state.running.set(task.taskId, controller);
-    void runOne(state, task, ctx, controller.signal).then((result) => {
-      state.running.delete(task.taskId);
-      reply.resolve(result);
-      drain(state, ctx);
-    });
-  }
-}
-
-/** Runs one task to its end; never rejects (a failure is an ErrorReply for the asker). */
-async function runOne(state: AgentState, message: TaskMessage, ctx: ActorContext<AgentMessage>, signal: AbortSignal): Promise<TaskResult | ErrorReply> {
-  const started = performance.now();
-  ctx.publish({ type: 'task-started', time: Date.now(), agent: ctx.self.path, taskId: message.taskId });
-  const onEvent = forward(ctx, message.taskId);
-  try {
-    const memories = state.memory === undefined ? undefined : await recallFor(state.memory, message.input);
-    const system = [state.def.system, memories].filter((part) => part !== undefined && part.length > 0).join('\n\n');
-    const result = await runTask(state.client, state.tools, {
-      taskId: message.taskId,
-      input: message.input,
-      system,
-      budgets: tighter(state.def.budgets ?? {}, message.budgets),
-      toolConcurrency: state.def.toolConcurrency ?? 4,
-      stream: state.def.stream ?? true,
-      onEvent,
-      cpu: state.cpu,
-      approve: approverGate(state.def, ctx, message.taskId),
-      signal,
-    });
-    const t = state.totals;
-    state.totals = {
-      promptTokens: t.promptTokens + result.usage.promptTokens,
-      completionTokens: t.completionTokens + result.usage.completionTokens,
-      totalTokens: t.totalTokens + result.usage.totalTokens,
-      costUsd: t.costUsd + result.usage.costUsd,
-      tasksCompleted: t.tasksCompleted + (result.status === 'completed' ? 1 : 0),
-      tasksFailed: t.tasksFailed,
-      tasksOverBudget: t.tasksOverBudget + (result.status === 'budget-exceeded' ? 1 : 0),
-    };
-    ctx.publish({ type: 'task-finished', time: Date.now(), agent: ctx.self.path, taskId: message.taskId, status: result.status, turns: result.turns, usage: result.usage, ms: performance.now() - started });
-    return result;
-  } catch (error) {
-    state.totals = { ...state.totals, tasksFailed: state.totals.tasksFailed + 1 };
-    ctx.publish({
-      type: 'task-finished',
-      time: Date.now(),
-      agent: ctx.self.path,
-      taskId: message.taskId,
-      status: 'failed',
-      turns: 0,
-      usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 },
-      ms: performance.now() - started,
-      error: toError(error).message,
-    });
-    // The model stayed unavailable (or refused): the asker gets the typed error; the agent is
-    // fine and is not restarted (a flaky API must not burn its supervisor's intensity).
-    return new ErrorReply(toError(error));
-  }
-}
-
-/** The approval gate of a task: each call that needs approval is asked of the agent's approver. */
-function approverGate(def: AgentDefinition, ctx: ActorContext<AgentMessage>, taskId: string): ApprovalGate | undefined {
-  const approver = def.approver;
-  if (approver === undefined) return undefined;
-  const timeoutMs = approver.timeoutMs ?? 300_000;
-  return async ({ tool, callId, arguments: args }) =>
-    ctx.ask(
-      approver.ref,
-      { type: 'approve', agent: ctx.self.path, agentName: def.name, taskId, tool: tool.name, description: tool.description, callId, arguments: args, schema: tool.jsonSchema, timeoutMs },
-      // The approver settles by the deadline; the slack covers the messages there and back.
-      { timeoutMs: timeoutMs + 10_000 },
-    );
-}
-
-function forward(ctx: ActorContext<AgentMessage>, taskId: string): (event: TaskEvent) => void {
-  const agent = ctx.self.path;
-  return (event) => {
-    const time = Date.now();
-    switch (event.type) {
-      case 'token':
-        if (!ctx.wants('model-token')) return; // the hot one: tens of events per answer
-        ctx.publish({ type: 'model-token', time, agent, taskId, model: event.model, delta: event.delta });
-        return;
-      case 'retry':
-        ctx.publish({ type: 'model-retry', time, agent, taskId, model: event.model, attempt: event.attempt, delayMs: event.delayMs, status: event.status, error: event.error });
-        return;
-      case 'fallback':
-        ctx.publish({ type: 'model-fallback', time, agent, taskId, from: event.from, to: event.to, error: event.error });
-        return;
-      case 'turn':
-        if (!ctx.wants('token-usage')) return;
-        ctx.publish({
-          type: 'token-usage',
-          time,
-          agent,
-          taskId,
-          model: event.model,
-          promptTokens: event.usage.promptTokens,
-          completionTokens: event.usage.completionTokens,
-          costUsd: event.usage.costUsd,
-          estimated: event.usage.estimated,
-        });
-        return;
-      case 'tool':
-        ctx.publish({ type: 'tool-called', time, agent, taskId, name: event.name, callId: event.callId, ok: event.ok, failure: event.failure, ms: event.ms });
-        return;
-      default: {
-        const never: never = event;
-        throw new Error(`unknown task event ${JSON.stringify(never)}`);
-      }
-    }
-  };
-}
-
 /**
  * The agent actor. Spawn it with an {@link AgentDefinition} as props; ask it `{ type: 'task' }` and
  * it replies with a {@link TaskResult} (a model that stays unavailable fails the ask with
  * ModelUnavailableError). Up to `maxConcurrentTasks` tasks run at once (default 1), the rest wait
  * in order; meanwhile the agent answers other messages, and agents on one thread interleave while
- * they wait on the model or a person. Every task's state is local to it.
+ * they wait on the model or a person. Every task's state is local to it. A task waiting on a person
+ * survives a restart of the agent: the restarted agent goes on with it when the person answers.
  */
 export const agent = defineBehavior(import.meta.url, 'agent', {
-  async setup(def: AgentDefinition, ctx: ActorContext<AgentMessage>): Promise<AgentState> {
+  async setup(def: AgentDefinition, ctx: ActorContext<AgentMessage>): Promise<AgentTasks> {
     if (typeof def?.name !== 'string' || def.name.length === 0) throw new InvalidArgumentError('definition.name', 'must be a non-empty string');
     validateBudgets(def.budgets ?? {}, 'definition.budgets');
     const tasks = def.maxConcurrentTasks ?? 1;
@@ -280,7 +152,10 @@ export const agent = defineBehavior(import.meta.url, 'agent', {
     const apiKey = process.env[def.model.apiKeyEnv ?? 'OPENAI_API_KEY'];
     const client = new ModelClient({ ...def.model, ...(apiKey === undefined ? {} : { apiKey }) });
     const memory = def.memory === undefined ? undefined : bindMemory(def.memory, ctx);
-    const human = def.humanInput === undefined ? [] : [askHumanTool(def.humanInput.ref, def.name, def.humanInput.timeoutMs ?? 300_000, ctx)];
+    // The ask_human tool parks its task through the state made below.
+    let state: AgentTasks | undefined;
+    const park = parker(() => state!, ctx);
+    const human = def.humanInput === undefined ? [] : [askHumanTool(def.humanInput.ref, def.name, def.humanInput.timeoutMs ?? 300_000, ctx, park)];
     const tools = checkNames([...(await loadTools(def.tools ?? [])), ...(memory?.tools ?? []), ...human]);
     const cpu = tools.some((t) => t.cpu === true) ? new CpuPool(def.cpu) : undefined;
     if (def.capabilities !== undefined && !(Array.isArray(def.capabilities) && def.capabilities.every((c) => typeof c === 'string'))) {
@@ -296,10 +171,22 @@ export const agent = defineBehavior(import.meta.url, 'agent', {
       swarm: def.swarm ?? null,
       maxConcurrentTasks: tasks,
     });
-    return { def, client, tools, cpu, memory, queue: [], running: new Map(), totals: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0, tasksCompleted: 0, tasksFailed: 0, tasksOverBudget: 0 } };
+    state = {
+      def,
+      client,
+      tools,
+      cpu,
+      memory,
+      incarnation: randomUUID(),
+      queue: [],
+      running: new Map(),
+      resumed: new Set(),
+      totals: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0, tasksCompleted: 0, tasksFailed: 0, tasksOverBudget: 0 },
+    };
+    return state;
   },
 
-  receive(state, message: AgentMessage, ctx): AgentTotals | ErrorReply | DeferredReply<TaskResult> {
+  receive(state, message: AgentMessage, ctx: ActorContext<AgentMessage>): AgentTotals | ErrorReply | DeferredReply<TaskResult> | undefined {
     switch (message.type) {
       case 'usage':
         return state.totals;
@@ -308,17 +195,29 @@ export const agent = defineBehavior(import.meta.url, 'agent', {
         if (typeof message.taskId !== 'string' || typeof message.input !== 'string') {
           return new ErrorReply(new InvalidArgumentError('task', 'needs taskId and input strings'));
         }
+        if (message.replyTo !== undefined && typeof message.replyTo?.id !== 'string') return new ErrorReply(new InvalidArgumentError('task.replyTo', 'must be an actor ref'));
         try {
           if (message.budgets !== undefined) validateBudgets(message.budgets, 'task.budgets');
         } catch (error) {
           return new ErrorReply(toError(error));
         }
-        // Answered when the task ends; meanwhile the agent takes other messages (and, up to
-        // maxConcurrentTasks, other tasks).
+        // Answered (through its token) when the task ends; meanwhile the agent takes other messages
+        // (and, up to maxConcurrentTasks, other tasks).
         const reply = ctx.deferReply<TaskResult>();
-        state.queue.push({ task: message, reply });
-        drain(state, ctx);
+        admit(state, message, reply.token, ctx);
         return reply;
+      }
+      case 'human-settled': {
+        let checkpoint;
+        try {
+          checkpoint = readCheckpoint(message.continuation);
+        } catch (error) {
+          return new ErrorReply(toError(error));
+        }
+        // Not a task's wait, or one this incarnation asked: its pending ask has the answer.
+        if (checkpoint === null || checkpoint.incarnation === state.incarnation) return undefined;
+        resume(state, checkpoint, message.reply, ctx);
+        return undefined;
       }
       default: {
         const never: never = message;
@@ -327,13 +226,13 @@ export const agent = defineBehavior(import.meta.url, 'agent', {
     }
   },
 
-  async preRestart(state) {
-    abortAll(state, 'the agent is restarting');
+  async preRestart(state, _error, ctx: ActorContext<AgentMessage>) {
+    handOver(state, 'the agent is restarting', ctx);
     await state.cpu?.close();
   },
 
-  async postStop(state) {
-    abortAll(state, 'the agent stopped');
+  async postStop(state, ctx: ActorContext<AgentMessage>) {
+    endAll(state, 'the agent stopped', ctx);
     await state.cpu?.close();
   },
 });

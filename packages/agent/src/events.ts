@@ -25,6 +25,8 @@ declare module '@apiary/runtime' {
     /** An agent (re)started: its identity, for trackers (`id` is its actor id, stable across restarts). */
     'agent-ready': { type: 'agent-ready'; time: number; agent: string; id: string; name: string; capabilities: string[]; swarm: string | null; maxConcurrentTasks: number };
     'task-started': { type: 'task-started'; time: number; agent: string; taskId: string };
+    /** A task that waited on a person when its agent restarted goes on in the new incarnation (after `turn` model calls). */
+    'task-resumed': { type: 'task-resumed'; time: number; agent: string; taskId: string; turn: number; waitedFor: 'approval' | 'question' };
     'task-finished': {
       type: 'task-finished';
       time: number;

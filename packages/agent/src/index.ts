@@ -18,9 +18,10 @@ export type { ModelClientOptions, ModelRequest, ModelResponse, ModelEvent, Model
 export type { AgentErrorCode, ModelAttempt } from './errors.js';
 export type { ModelPrice, PriceTable } from './pricing.js';
 export type { RetryOptions } from './retry.js';
-export type { Tool, ToolSpec, ToolContext, ToolOutcome, ToolFailure, ApprovalDecision, ApprovalGate } from './tools.js';
-export type { Budgets, BudgetExceeded, TaskCompleted, TaskResult, TaskUsage, TaskEvent, TaskSpec, ToolCallRecord } from './runner.js';
+export type { Tool, ToolSpec, ToolContext, ToolOutcome, ToolFailure, ApprovalDecision, ApprovalGate, CallState } from './tools.js';
+export type { Budgets, BudgetExceeded, TaskCompleted, TaskResult, TaskUsage, TaskEvent, TaskSpec, TaskProgress, ToolCallRecord } from './runner.js';
 export type { AgentDefinition, AgentMessage, AgentTotals, ToolRef, ApprovalAsk } from './agent-behavior.js';
 export type { CpuPoolOptions } from './cpu-pool.js';
 export type { AgentMemory, EmbedderSpec, RememberedMetadata } from './memory-tools.js';
 export type { HumanAsk, HumanAskOutcome } from './human-tool.js';
+export type { HumanSettledNotice, ResumeWith, TaskReport, TaskCheckpoint, CheckpointTask, WaitKind } from './human-wait.js';

@@ -146,6 +146,9 @@ export async function runToolCall(
     // An approver that fails (nobody answered and the default is to fail, or it is unreachable) fails
     // the task: the one exception to "tool problems go back to the model".
     const verdict = await approve({ tool, callId: call.id, arguments: parsed.data });
+    // The task may have been stopped while a person decided (the agent restarted or stopped): the
+    // call must not run in an incarnation that no longer owns the task.
+    parent?.throwIfAborted();
     if (verdict.decision === 'reject') return fail('rejected', `this call was not approved: ${verdict.reason}`);
     if (verdict.decision === 'edit') {
       parsed = tool.parameters.safeParse(verdict.arguments);
@@ -198,8 +201,20 @@ function bound(text: string): string {
   return text.length <= MAX_TOOL_CONTENT ? text : `${text.slice(0, MAX_TOOL_CONTENT - 20)}... [truncated]`;
 }
 
+/** Where one call of a turn stands (a resumable task's checkpoint records them). */
+export type CallState = { readonly status: 'queued' } | { readonly status: 'running' } | { readonly status: 'done'; readonly outcome: ToolOutcome };
+
+/** Follows the calls of a turn ({@link runToolCalls}). */
+export interface CallTracker {
+  /** Call `index` started or finished. */
+  state(index: number, state: CallState): void;
+  /** Resolves when the next call may start (a task waiting on a person holds the rest of its turn). */
+  ready(): Promise<void>;
+}
+
 /**
  * Runs tool calls concurrently, at most `concurrency` at a time; outcomes come back in call order.
+ * `track`, when given, hears each call start and finish, and can hold back calls not yet started.
  */
 export async function runToolCalls(
   tools: ReadonlyMap<string, Tool>,
@@ -209,11 +224,22 @@ export async function runToolCalls(
   cpu?: CpuPool,
   approve?: ApprovalGate,
   taskId?: string,
+  track?: CallTracker,
 ): Promise<ToolOutcome[]> {
   const out = new Array<ToolOutcome>(calls.length);
   let next = 0;
   const lane = async (): Promise<void> => {
-    for (let i = next++; i < calls.length; i = next++) out[i] = await runToolCall(tools, calls[i]!, signal, cpu, approve, taskId);
+    for (;;) {
+      await track?.ready();
+      // A stopped task starts nothing more (its agent may be restarting, and a later incarnation
+      // owns the rest of the turn).
+      signal?.throwIfAborted();
+      const i = next++;
+      if (i >= calls.length) return;
+      track?.state(i, { status: 'running' });
+      out[i] = await runToolCall(tools, calls[i]!, signal, cpu, approve, taskId);
+      track?.state(i, { status: 'done', outcome: out[i]! });
+    }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, calls.length)) }, lane));
   return out;

@@ -12,6 +12,8 @@ declare module '@apiary/runtime' {
     /** A worker's status changed (see WorkerTracker). */
     'worker-status': { type: 'worker-status'; time: number; worker: string; name: string; path: string; status: WorkerStatus; previous: WorkerStatus['kind'] | null };
     'human-answer-rejected': { type: 'human-answer-rejected'; time: number; id: string; channel: string; problem: string };
+    /** A settled request could not be handed to its asker for 60 s (it stopped for good, or its thread stayed down). */
+    'human-settled-undelivered': { type: 'human-settled-undelivered'; time: number; request: HumanRequest; to: string; error: string };
   }
 }
 

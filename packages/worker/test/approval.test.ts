@@ -1,28 +1,13 @@
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MockOpenAIServer } from '@apiary/mock-openai';
-import { ActorSystem, type ActorRef } from '@apiary/runtime';
+import type { ActorRef } from '@apiary/runtime';
 import { agent, toolRef, type AgentMessage, type TaskResult } from '@apiary/agent';
 import { waitForEvent } from '@apiary/testkit';
-import { HumanInput, type HumanRequest } from '../src/index.ts';
+import type { HumanRequest } from '../src/index.ts';
+import { humanSuite, type HumanCtx } from './fixtures/human-suite.ts';
 import { refund } from './fixtures/tools.ts';
 
-interface Ctx {
-  server: MockOpenAIServer;
-  system: ActorSystem;
-  human: HumanInput;
-}
-const test = suite<Ctx>('tool calls that need approval', {} as Ctx);
-
-test.before.each(async (ctx) => {
-  ctx.server = await MockOpenAIServer.start();
-  ctx.system = await ActorSystem.start({ threads: 1 });
-  ctx.human = await HumanInput.start(ctx.system);
-});
-test.after.each(async (ctx) => {
-  await ctx.system.stop();
-  await ctx.server.close();
-});
+type Ctx = HumanCtx;
+const test = humanSuite('tool calls that need approval');
 
 const spawnAgent = async (ctx: Ctx, name: string, approver = true): Promise<ActorRef<AgentMessage, TaskResult>> =>
   (await ctx.system.spawn(agent, {

@@ -1,8 +1,8 @@
-import { defineBehavior, ErrorReply, InvalidArgumentError, toError, type ActorContext, type DeferredReply } from '@apiary/runtime';
-import type { ApprovalAsk, ApprovalDecision } from '@apiary/agent';
+import { defineBehavior, ErrorReply, InvalidArgumentError, serializeError, toError, type ActorContext, type ActorRef, type DeferredReply } from '@apiary/runtime';
+import type { ApprovalAsk, ApprovalDecision, HumanSettledNotice, ResumeWith } from '@apiary/agent';
 import '../events.js';
 import { checkAnswer, type Answer } from './questions.js';
-import { denyAnswer, openRequest, type HumanOutcome, type HumanRequest, type HumanRequestSpec, type SettledTarget } from './requests.js';
+import { denyAnswer, openRequest, type HumanOutcome, type HumanRequest, type HumanRequestSpec, type HumanSettled, type SettledTarget } from './requests.js';
 import { HumanRequestClosedError, HumanRequestNotFoundError, HumanTimeoutError, InvalidAnswerError } from '../errors.js';
 
 /** What the human-input broker understands. */
@@ -12,9 +12,13 @@ export type BrokerMessage =
    * message (with `continuation` echoed), so it reaches the worker even if it restarted meanwhile.
    */
   | { readonly type: 'open'; readonly spec: HumanRequestSpec; readonly replyTo: SettledTarget; readonly continuation?: unknown }
-  /** Opens a request and answers this ask with its {@link HumanOutcome} when it settles (for actors that just wait). */
-  | { readonly type: 'ask'; readonly spec: HumanRequestSpec }
-  /** An agent's approval request for a tool call (`AgentDefinition.approver`): answered when a person decides. */
+  /**
+   * Opens a request and answers this ask with its {@link HumanOutcome} when it settles (for actors
+   * that just wait). With `resume`, the outcome is also told to `resume.replyTo`, with the
+   * continuation: it reaches the asker even if it restarted meanwhile (the ask died with it).
+   */
+  | { readonly type: 'ask'; readonly spec: HumanRequestSpec; readonly resume?: ResumeWith | undefined }
+  /** An agent's approval request for a tool call (`AgentDefinition.approver`): answered when a person decides; `resume` as for `ask`. */
   | ApprovalAsk
   /** A person's answer, from a channel. Replies `{ ok: true }`, or fails with a typed error. */
   | { readonly type: 'answer'; readonly id: string; readonly answer: unknown; readonly channel: string }
@@ -36,7 +40,7 @@ export interface BrokerOptions {
 interface Open {
   readonly request: HumanRequest;
   /** Told the outcome (survives the asker's restart), or null. */
-  readonly replyTo: SettledTarget | null;
+  readonly replyTo: ActorRef<HumanSettledNotice, unknown> | null;
   readonly continuation: unknown;
   readonly timer: ReturnType<typeof setTimeout>;
   /** The pending ask to answer when it settles: an approval wants the decision, a plain ask the outcome. */
@@ -70,8 +74,9 @@ export const humanInputBroker = defineBehavior(import.meta.url, 'humanInputBroke
           return openOne(state, message.spec, message.replyTo, message.continuation ?? null, null, ctx);
         }
         case 'ask': {
+          const resume = checkResume(message.resume);
           const reply = ctx.deferReply<HumanOutcome>();
-          openOne(state, message.spec, null, null, { wants: 'outcome', handle: reply }, ctx);
+          openOne(state, message.spec, resume?.replyTo ?? null, resume?.continuation ?? null, { wants: 'outcome', handle: reply }, ctx);
           return reply;
         }
         case 'approve': {
@@ -82,8 +87,9 @@ export const humanInputBroker = defineBehavior(import.meta.url, 'humanInputBroke
             question: { kind: 'approval', prompt: `${message.agentName} wants to call ${message.tool} (${message.description})`, tool: message.tool, arguments: message.arguments, schema: message.schema },
             timeoutMs: message.timeoutMs,
           };
+          const resume = checkResume(message.resume);
           const decision = ctx.deferReply<ApprovalDecision>();
-          openOne(state, spec, null, null, { wants: 'decision', handle: decision }, ctx);
+          openOne(state, spec, resume?.replyTo ?? null, resume?.continuation ?? null, { wants: 'decision', handle: decision }, ctx);
           return decision;
         }
         case 'answer': {
@@ -140,7 +146,7 @@ export const humanInputBroker = defineBehavior(import.meta.url, 'humanInputBroke
 function openOne(
   state: BrokerState,
   spec: HumanRequestSpec,
-  replyTo: SettledTarget | null,
+  replyTo: ActorRef<HumanSettledNotice, unknown> | null,
   continuation: unknown,
   reply: PendingReply | null,
   ctx: ActorContext<BrokerMessage>,
@@ -183,13 +189,47 @@ function find(state: BrokerState, id: string): Open {
   throw new HumanRequestNotFoundError(String(id));
 }
 
+function checkResume(resume: ResumeWith | undefined): ResumeWith | undefined {
+  if (resume !== undefined && typeof resume?.replyTo?.id !== 'string') throw new InvalidArgumentError('resume.replyTo', 'must be an actor ref');
+  return resume;
+}
+
 function settle(state: BrokerState, open: Open, outcome: HumanOutcome, ctx: ActorContext<BrokerMessage>): void {
   clearTimeout(open.timer);
   state.open.delete(open.request.id);
   state.closed.set(open.request.id, outcome.status);
   if (state.closed.size > state.historySize) state.closed.delete(state.closed.keys().next().value!);
-  if (open.replyTo !== null) ctx.tell(open.replyTo, { type: 'human-settled', outcome, request: open.request, continuation: open.continuation });
-  if (open.reply?.wants === 'decision') open.reply.handle.resolve(decisionOf(outcome, open.request.deadline));
+  // What the ask is answered with: an approval's decision (or its error), else the outcome.
+  const answer = open.reply?.wants === 'decision' ? decisionOf(outcome, open.request.deadline) : outcome;
+  if (open.replyTo !== null) {
+    const reply: HumanSettledNotice['reply'] = answer instanceof ErrorReply ? { ok: false, error: serializeError(answer.error) } : { ok: true, value: answer };
+    void deliver(open.replyTo, { type: 'human-settled', outcome, request: open.request, continuation: open.continuation, reply }, ctx);
+  }
+  if (open.reply?.wants === 'decision') open.reply.handle.resolve(answer as ApprovalDecision | ErrorReply);
   else open.reply?.handle.resolve(outcome);
   ctx.publish({ type: 'human-request-settled', time: Date.now(), request: open.request, outcome });
+}
+
+/** How long the broker keeps trying to hand a settled request to its asker. */
+const DELIVERY_WINDOW_MS = 60_000;
+
+/**
+ * Tells the asker a request settled, until its mailbox takes it: the asker may be between two
+ * incarnations (its thread crashed and is being replaced), which is exactly when a task parked on a
+ * person needs its answer kept. Gives up after {@link DELIVERY_WINDOW_MS} with an event.
+ */
+async function deliver(target: ActorRef<HumanSettledNotice, unknown>, message: HumanSettled, ctx: ActorContext<BrokerMessage>): Promise<void> {
+  const started = Date.now();
+  for (let delayMs = 25; ; delayMs = Math.min(delayMs * 2, 2_000)) {
+    try {
+      await ctx.send(target, message);
+      return;
+    } catch (error) {
+      if (Date.now() - started + delayMs > DELIVERY_WINDOW_MS) {
+        ctx.publish({ type: 'human-settled-undelivered', time: Date.now(), request: message.request, to: target.path, error: toError(error).message });
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type ActorRef } from '@apiary/runtime';
 import { checkAnswer, validateQuestion, type Answer, type Question } from './questions.js';
+import type { HumanSettledNotice } from '@apiary/agent';
 
 /**
  * What happens when nobody answers in time: `deny` (an approval is rejected, a confirmation is
@@ -71,9 +72,12 @@ export function openRequest(id: string, spec: HumanRequestSpec, now: number): Hu
   return { id, worker: spec.worker, workerName: spec.workerName ?? null, taskId: spec.taskId, question, createdAt: now, deadline: now + timeoutMs, onTimeout };
 }
 
-/** What the broker sends to a request's `replyTo` when it ends (with the asker's continuation, if any). */
-export interface HumanSettled<C = unknown> {
-  readonly type: 'human-settled';
+/**
+ * What the broker sends to a request's `replyTo` when it ends (with the asker's continuation, if
+ * any). `reply` is what the request's ask was answered with (an approval's decision, or its error),
+ * or the outcome for a request opened with `open`: the agent level's `HumanSettledNotice`.
+ */
+export interface HumanSettled<C = unknown> extends HumanSettledNotice {
   readonly outcome: HumanOutcome;
   readonly request: HumanRequest;
   readonly continuation: C | null;

@@ -47,6 +47,8 @@ interface Tracked {
   tasks: Set<string>;
   /** Open human requests, by id, with their task. */
   waits: Map<string, string>;
+  /** Tasks whose person answered while the agent was restarting: the next incarnation resumes them. */
+  resuming: Set<string>;
   restarting: boolean;
   stopped: boolean;
   tasksDone: number;
@@ -61,7 +63,7 @@ interface Tracked {
 
 /**
  * Tracks every agent of a system as a worker, from the events on the bus alone (agents publish
- * `agent-ready`, `task-started`, `task-finished`, `token-usage`; the broker publishes human
+ * `agent-ready`, `task-started`, `task-resumed`, `task-finished`, `token-usage`; the broker publishes human
  * requests; the runtime publishes failures, restarts and stops). Each status change is published as
  * a `worker-status` event. Start it before the workers, so it sees them come up.
  */
@@ -77,7 +79,7 @@ export class WorkerTracker {
   /** Starts tracking. */
   static start(system: ActorSystem): WorkerTracker {
     const tracker = new WorkerTracker(system);
-    for (const type of ['agent-ready', 'task-started', 'task-finished', 'token-usage', 'human-request-opened', 'human-request-settled', 'actor-failed', 'actor-restarted', 'actor-stopped'] as const) {
+    for (const type of ['agent-ready', 'task-started', 'task-resumed', 'task-finished', 'token-usage', 'human-request-opened', 'human-request-settled', 'actor-failed', 'actor-restarted', 'actor-stopped'] as const) {
       tracker.#off.push(system.events.on(type, (e: ApiaryEvent) => tracker.#on(e)));
     }
     return tracker;
@@ -108,19 +110,27 @@ export class WorkerTracker {
       case 'agent-ready': {
         const known = this.#byPath.get(e.agent);
         const t: Tracked = known ?? {
-          id: e.id, name: e.name, path: e.agent, swarm: e.swarm, capabilities: e.capabilities, tasks: new Set(), waits: new Map(),
+          id: e.id, name: e.name, path: e.agent, swarm: e.swarm, capabilities: e.capabilities, tasks: new Set(), waits: new Map(), resuming: new Set(),
           restarting: false, stopped: false, tasksDone: 0, tasksFailed: 0, tokens: 0, costUsd: 0, restarts: 0, taskMsTotal: 0, status: null,
         };
         Object.assign(t, { name: e.name, swarm: e.swarm, capabilities: e.capabilities, restarting: false, stopped: false });
-        t.tasks.clear(); // a restarted agent starts with no task
+        // A restarted agent starts with no task, except those parked on a person: it resumes them
+        // when their requests settle (or settled during the restart).
+        t.tasks = new Set([...t.waits.values(), ...t.resuming]);
         this.#byPath.set(e.agent, t);
         return this.#update(t);
       }
       case 'task-started':
         return this.#with(e.agent, (t) => t.tasks.add(e.taskId));
+      case 'task-resumed':
+        return this.#with(e.agent, (t) => {
+          t.resuming.delete(e.taskId);
+          t.tasks.add(e.taskId);
+        });
       case 'task-finished':
         return this.#with(e.agent, (t) => {
           t.tasks.delete(e.taskId);
+          t.resuming.delete(e.taskId);
           if (e.status === 'failed') t.tasksFailed++;
           else t.tasksDone++;
           t.taskMsTotal += e.ms;
@@ -133,7 +143,9 @@ export class WorkerTracker {
       case 'human-request-opened':
         return this.#with(e.request.worker, (t) => t.waits.set(e.request.id, e.request.taskId));
       case 'human-request-settled':
-        return this.#with(e.request.worker, (t) => t.waits.delete(e.request.id));
+        return this.#with(e.request.worker, (t) => {
+          if (t.waits.delete(e.request.id) && t.restarting) t.resuming.add(e.request.taskId);
+        });
       case 'actor-failed':
         return this.#with(e.ref.path, (t) => (t.restarting = true));
       case 'actor-restarted':
