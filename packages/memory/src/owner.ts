@@ -1,4 +1,5 @@
 import { existsSync, renameSync, unlinkSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Index } from 'usearch';
 import { defineBehavior, ErrorReply, InvalidArgumentError, toError } from '@apiary/runtime';
 import { H, type EntryRecord } from './shared-state.js';
@@ -6,7 +7,7 @@ import { SharedWriter } from './writer.js';
 import { NamespaceReader, type MemoryHit } from './reader.js';
 import { indexOptions, snapshotPath, type NamespaceConfig } from './config.js';
 import { Persistence } from './persistence.js';
-import { normalized, normalizedEntry, type VectorInput } from './vectors.js';
+import { checkedEntry, normalized, type VectorInput } from './vectors.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 import { MemoryStorageError } from './errors.js';
 
@@ -168,7 +169,7 @@ async function add(state: OwnerState, entries: readonly MemoryEntry[], queueFlus
     const metadata = e.metadata ?? {};
     if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new InvalidArgumentError(`entries[${i}].metadata`, 'must be an object');
     const record: EntryRecord = { id: e.id, metadata, origin: e.origin ?? null, at: now };
-    return { vector: normalizedEntry(name, dimensions, e.vector, i), record };
+    return { vector: checkedEntry(name, dimensions, e.vector, i), record };
   });
   // Write in chunks the tail can take (each visible to readers once committed); a full tail is
   // emptied into a snapshot first. The thread's event loop runs between chunks, so a huge batch
@@ -245,12 +246,26 @@ function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY): void
       const row = state.writer.ringRow(slot);
       vectors.set(state.writer.ring.subarray(row, row + dimensions), i * dimensions);
     });
-    // Two threads only for big batches: concurrent insertion builds a slightly looser graph (a few
-    // in a thousand self-queries missed on small sets, measured), not worth it for a handful.
-    state.index.add(keys, vectors, live.length >= 2_048 ? 2 : 1);
+    try {
+      state.index.add(keys, vectors, INDEX_THREADS);
+    } catch (error) {
+      // A batch that failed part-way left some of its keys in the index: add the rest one by one,
+      // so `indexed` can move on (else every later flush would fail on the same duplicate keys).
+      for (let i = 0; i < live.length; i++) {
+        if (state.index.contains(keys[i]!) !== true) state.index.add(keys[i]!, vectors.subarray(i * dimensions, (i + 1) * dimensions).slice(), INDEX_THREADS);
+      }
+      if (!keys.every((key) => state.index.contains(key) === true)) throw error;
+    }
   }
   state.indexed = end;
 }
+
+/**
+ * Threads of every insert, always the same: the binding sizes the index's per-thread contexts by the
+ * `threads` of the insert that last grew its capacity, and a later insert with more threads fails
+ * part-way ("Reserve capacity ahead of insertions!"), which mixing 1 and 2 used to do.
+ */
+const INDEX_THREADS = Math.min(2, availableParallelism());
 
 /** Indexes and snapshots when the policy (or `force`, a full tail) says so. */
 async function flush(state: OwnerState, force: boolean): Promise<void> {
@@ -335,7 +350,7 @@ async function restoreFromDisk(state: OwnerState): Promise<void> {
   state.indexed = persisted.covered;
   // Slots between the index and the records (a crash mid-checkpoint) go straight into the index.
   const gap = persisted.log.filter((l): l is Extract<typeof l, { op: 'add' }> => l.op === 'add' && l.slot >= persisted.covered && l.slot < restored);
-  for (const line of gap) if (!writer.isDeleted(line.slot)) state.index.add(BigInt(line.slot), line.vector, 1);
+  for (const line of gap) if (!writer.isDeleted(line.slot)) state.index.add(BigInt(line.slot), line.vector, INDEX_THREADS);
   state.indexed = restored;
   if (state.indexed > 0) publishSnapshot(state);
   const later = persisted.log.filter((l): l is Extract<typeof l, { op: 'add' }> => l.op === 'add' && l.slot >= restored);

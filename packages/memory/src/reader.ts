@@ -51,6 +51,11 @@ export class NamespaceReader {
     for (;;) {
       this.#refresh();
       const start = this.#covered;
+      // The common case, a namespace at rest: everything is in the snapshot and no filter applies.
+      if (filter === undefined && this.#index !== null && this.views.committed() === start) {
+        const hits = this.#indexOnly(query, k);
+        if (hits !== null) return hits;
+      }
       const candidates: Candidate[] = [];
       const end = this.views.committed();
       this.#scanTail(query, k, start, end, filter, candidates);
@@ -60,6 +65,27 @@ export class NamespaceReader {
       if (this.views.committed() >= start + this.views.ringSlots) continue;
       return this.#best(candidates, k);
     }
+  }
+
+  /**
+   * The top `k` from the snapshot alone, in the index's order: with no tail there is nothing to merge,
+   * and no id has two live slots (a replaced entry's old slot is marked deleted before any snapshot
+   * holds the new one). Null when deletions leave fewer than k of the candidates asked for.
+   */
+  #indexOnly(query: Float32Array, k: number): MemoryHit[] | null {
+    const size = this.#indexSize;
+    const deletions = Atomics.load(this.views.header, H.COMMITTED) > Atomics.load(this.views.header, H.LIVE);
+    const want = Math.min(size, deletions ? k + 8 : k);
+    const matches = this.#index!.search(query, want, 1);
+    const keys = matches.keys;
+    const distances = matches.distances;
+    const deleted = this.views.deleted;
+    const out: MemoryHit[] = [];
+    for (let i = 0; i < keys.length && out.length < k; i++) {
+      const slot = Number(keys[i]);
+      if (deleted[slot] === 0) out.push(hit(this.#record(slot), 1 - distances[i]!));
+    }
+    return out.length === Math.min(k, size) || want >= size ? out : null;
   }
 
   /**

@@ -9,17 +9,34 @@ export type VectorInput = Float32Array | Float64Array | readonly number[];
  * inner product, which is what the index and the tail scan compute.
  */
 export function normalized(namespace: string, dimensions: number, vector: VectorInput, where: string): Float32Array {
+  return normalizeInto(namespace, dimensions, vector, new Float32Array(dimensions), where);
+}
+
+/** {@link normalized}, written into `out` (`dimensions` long), which it returns. */
+export function normalizeInto(namespace: string, dimensions: number, vector: VectorInput, out: Float32Array, where: string): Float32Array {
   if (!(vector instanceof Float32Array || vector instanceof Float64Array || Array.isArray(vector))) {
     throw new InvalidVectorError(namespace, 'a vector must be a Float32Array, a Float64Array or an array of numbers', where);
   }
   if (vector.length !== dimensions) throw new DimensionMismatchError(namespace, dimensions, vector.length, where);
-  const out = new Float32Array(dimensions);
   let sum = 0;
-  for (let i = 0; i < dimensions; i++) {
-    const x = vector[i];
-    if (typeof x !== 'number' || !Number.isFinite(x)) throw new InvalidVectorError(namespace, `entry ${i} is ${String(x)}, not a finite number`, where);
-    out[i] = x;
-    sum += x * x;
+  if (vector instanceof Float32Array) {
+    // Typed: every entry is a number; one finiteness check of the sum covers them all.
+    for (let i = 0; i < dimensions; i++) {
+      const x = vector[i]!;
+      out[i] = x;
+      sum += x * x;
+    }
+    if (!Number.isFinite(sum)) {
+      const bad = vector.findIndex((x) => !Number.isFinite(x));
+      throw new InvalidVectorError(namespace, `entry ${bad} is ${String(vector[bad])}, not a finite number`, where);
+    }
+  } else {
+    for (let i = 0; i < dimensions; i++) {
+      const x = vector[i];
+      if (typeof x !== 'number' || !Number.isFinite(x)) throw new InvalidVectorError(namespace, `entry ${i} is ${String(x)}, not a finite number`, where);
+      out[i] = x;
+      sum += x * x;
+    }
   }
   if (sum === 0) throw new InvalidVectorError(namespace, 'the vector is all zeros', where);
   const scale = 1 / Math.sqrt(sum);
@@ -28,15 +45,30 @@ export function normalized(namespace: string, dimensions: number, vector: Vector
 }
 
 /**
- * `normalized` for entry `i` of a batch, naming the entry (`entries[i].vector`) only when it fails:
- * building that string for every entry of a large batch costs more than the check itself.
+ * `normalizeInto` for entry `i` of a batch, naming the entry (`entries[i].vector`) only when it
+ * fails: building that string for every entry of a large batch costs more than the check itself.
  */
-export function normalizedEntry(namespace: string, dimensions: number, vector: VectorInput, i: number): Float32Array {
+export function normalizedEntry(namespace: string, dimensions: number, vector: VectorInput, i: number, out = new Float32Array(dimensions)): Float32Array {
   try {
-    return normalized(namespace, dimensions, vector, 'entry');
+    return normalizeInto(namespace, dimensions, vector, out, 'entry');
   } catch {
-    return normalized(namespace, dimensions, vector, `entries[${i}].vector`); // throws again, with the name
+    return normalizeInto(namespace, dimensions, vector, out, `entries[${i}].vector`); // throws again, with the name
   }
+}
+
+/**
+ * The owner's check of entry `i`: a Float32Array of unit length (what the namespace client sends)
+ * is used as it is, without a copy; anything else is normalised as at the client. The result is
+ * only read (copied into the shared tail and the write log).
+ */
+export function checkedEntry(namespace: string, dimensions: number, vector: VectorInput, i: number): Float32Array {
+  if (vector instanceof Float32Array && vector.length === dimensions) {
+    let sum = 0;
+    for (let j = 0; j < dimensions; j++) sum += vector[j]! * vector[j]!;
+    // A NaN or an infinity makes the sum fail this too, and the full check below names it.
+    if (Math.abs(sum - 1) < 1e-5) return vector;
+  }
+  return normalizedEntry(namespace, dimensions, vector, i);
 }
 
 /** Inner product of `query` with the row of `matrix` starting at `offset`. */

@@ -115,6 +115,20 @@ test('a reader on another thread keeps decoding records after the shared records
     assert.equal(hit?.metadata, { n: i, note });
   }
 });
+test('batches of any size keep indexing: a small one that grows the index does not break the next big one', async (ctx) => {
+  // 4,096, then 904 (which grew the capacity to 8,192 on one thread), then 2,048 without growing it:
+  // inserts that mixed 1 and 2 threads used to fail here part-way, and every later flush with them.
+  const ns = await ctx.memory.create('batches', { dimensions: DIMS, indexThreshold: 64, snapshotEveryMs: 60_000 });
+  const data = clustered(7_048, DIMS, 16, 17);
+  const entries = (from: number, to: number) => Array.from({ length: to - from }, (_, j) => ({ id: `b${from + j}`, vector: vec(data, from + j) }));
+  for (const [from, to] of [[0, 4_096], [4_096, 5_000], [5_000, 7_048]] as const) {
+    await ns.add(entries(from, to));
+    const stats = await ns.snapshot();
+    assert.is(stats.snapshotCovered, to);
+  }
+  assert.is((await ns.search(vec(data, 6_000), { k: 1 }))[0]?.id, 'b6000');
+});
+
 test('the README error table lists exactly the memory and embedder codes', () => {
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   const documented = [...readme.matchAll(/\|\s*`(APIARY_ERR_(?:MEMORY|EMBEDD)[A-Z_]*)`\s*\|/g)].map((m) => m[1]!);
