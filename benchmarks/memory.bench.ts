@@ -7,7 +7,8 @@
  *                               the namespace (`openNamespace(...).searchNow()`), timed on that thread
  *   search.main-thread          the same through the main thread's client (no threshold: shows what the
  *                               worker thread adds or not)
- *   baseline.hnswlib-node       the same queries against hnswlib-node on the main thread (same M, efC, ef)
+ *   baseline.hnswlib-node       the same queries against hnswlib-node (same M, efC, ef), searched by the
+ *                               same actor on the same worker thread ("in-thread"), blocks in turn
  *   baseline.brute-force-js     exact top-10 by a plain JS scan of every vector (also recall's truth)
  *   add                         the first quarter of the vectors written through the namespace client
  *                               (batched adds, owner on a worker thread) until a snapshot covering them
@@ -20,15 +21,15 @@
  *                               in .cache/ by the first run
  * Ratios: search.any-thread/baseline.hnswlib-node and search.any-thread/baseline.brute-force-js (p50
  * latency), add/baseline.hnswlib-node (throughput). Fields recall10 and freshWriteVisibleMs.
- * Threads: the namespace owner on worker thread 1, the searching actor on worker thread 2, the writer
- * of the fresh-write figure and hnswlib-node on the main thread.
+ * Threads: the namespace owner on worker thread 1, the searching actor (namespace and hnswlib-node
+ * searches) on worker thread 2, the writer of the fresh-write figure and the builds on the main thread.
  */
 import { ActorSystem } from '@apiary/runtime';
 import { VectorMemory } from '@apiary/memory';
 import { measured, parseBenchArgs, pick, ratio, report, type Check } from './lib/harness.ts';
 import { DATA_KINDS, dataSet, fingerprint, type DataKind } from './memory/data.ts';
-import { asArrays, bruteForce, HNSW, searchIndex, timedBuild } from './memory/baselines.ts';
-import { searcher, writer, type BlockResult, type FreshWrite } from './memory/behaviors.ts';
+import { bruteForce, cachedIndexFile, HNSW, timedBuild } from './memory/baselines.ts';
+import { searcher, timeBlock, writer, type BlockResult, type FreshWrite } from './memory/behaviors.ts';
 
 const args = parseBenchArgs();
 function sizeArg(): number {
@@ -84,19 +85,6 @@ async function phase<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
   return out;
 }
 
-/** Times `search` over queries [from, to) one at a time on this thread; ids are read after each timing. */
-function timeHere<T>(from: number, to: number, search: (i: number) => T, idsOf: (result: T) => string[]): BlockResult {
-  const samplesMs: number[] = [];
-  const ids: string[][] = [];
-  for (let i = from; i < to; i++) {
-    const t0 = performance.now();
-    const result = search(i);
-    samplesMs.push(performance.now() - t0);
-    ids.push(idsOf(result));
-  }
-  return { samplesMs, ids };
-}
-
 const data = await phase('data', () => dataSet(dataArg(), N, DIMS, CLUSTERS, SEED, QUERIES, FRESH_WRITES));
 const system = await ActorSystem.start({ threads: THREADS });
 const memory = await VectorMemory.start(system, { placement: { thread: OWNER_THREAD } });
@@ -135,22 +123,27 @@ try {
   buildMs.push((await phase('baseline-build-after', () => timedBuild(data.vectors, DIMS, PREFIX))).ms);
   const key = { data: data.kind, seed: SEED, clusters: CLUSTERS, fingerprint: fingerprint(data.vectors) };
   const full = FULL_BASELINE ? await phase('baseline-full-build', () => timedBuild(data.vectors, DIMS, N)) : null;
-  const cached = full === null ? await phase('baseline-index', () => searchIndex(CACHE_DIR, data.vectors, DIMS, N, key, note)) : null;
-  const hnsw = full?.index ?? cached!.index;
+  // The baseline's full index goes to a file (cached across runs unless --full-baseline built it
+  // now), which the searching actor loads: the baseline is searched on the same thread as the
+  // namespace, so a slower vCPU under that thread slows both sides alike.
+  const cache = await phase('baseline-index', () => cachedIndexFile(CACHE_DIR, data.vectors, DIMS, N, key, note, full ?? undefined));
 
-  // ---- single queries: a non-owner worker thread against hnswlib-node on the main thread ----
-  const search = await system.spawn(searcher, { placement: { thread: SEARCH_THREAD }, props: { handle: ns.handle, queries: data.queries, dims: DIMS } });
+  // ---- single queries: from a non-owner worker thread, the namespace and hnswlib-node in turn ----
+  const search = await system.spawn(searcher, {
+    placement: { thread: SEARCH_THREAD },
+    props: { handle: ns.handle, queries: data.queries, dims: DIMS, baseline: { file: cache.file, n: N } },
+    startTimeoutMs: 60_000,
+  });
   const searchThread = await system.ask(search, { type: 'thread' });
   if (searchThread !== SEARCH_THREAD) throw new Error(`searcher landed on thread ${String(searchThread)}`);
-  const queryArrays = asArrays(data.queries, DIMS, 0, QUERIES); // hnswlib-node takes number[]; made untimed
   const mainQueries = Array.from({ length: QUERIES }, (_, i) => data.queries.slice(i * DIMS, (i + 1) * DIMS));
   const sides = {
     'search.any-thread': async (from: number, to: number): Promise<BlockResult> =>
       (await system.ask(search, { type: 'block', from, to, k: K }, { timeoutMs: 60_000 })) as BlockResult,
     'search.main-thread': async (from: number, to: number): Promise<BlockResult> =>
-      timeHere(from, to, (i) => ns.searchNow(mainQueries[i]!, { k: K }), (hits) => hits.map((h) => h.id)),
+      timeBlock(from, to, (i) => ns.searchNow(mainQueries[i]!, { k: K }), (hits) => hits.map((h) => h.id)),
     'baseline.hnswlib-node': async (from: number, to: number): Promise<BlockResult> =>
-      timeHere(from, to, (i) => hnsw.searchKnn(queryArrays[i]!, K), (r) => r.neighbors.map((label) => `v${label}`)),
+      (await system.ask(search, { type: 'baseline-block', from, to, k: K }, { timeoutMs: 60_000 })) as BlockResult,
   } as const;
   type Side = keyof typeof sides;
   const tailDuringSearch = (await ns.stats()).tail;
@@ -170,7 +163,7 @@ try {
 
   // ---- exact answers by a plain JS scan: the brute-force baseline, and recall's truth ----
   const exact = await phase('brute-force', () =>
-    timeHere(0, EXACT_QUERIES, (i) => bruteForce(data.vectors, DIMS, data.queries.subarray(i * DIMS, (i + 1) * DIMS), K), (labels) => labels.map((label) => `v${label}`)),
+    timeBlock(0, EXACT_QUERIES, (i) => bruteForce(data.vectors, DIMS, data.queries.subarray(i * DIMS, (i + 1) * DIMS), K), (labels) => labels.map((label) => `v${label}`)),
   );
   const recall = (found: readonly string[][]): number => {
     let hits = 0;
@@ -251,15 +244,15 @@ try {
       baselineBuildMs: buildMs.map((ms) => Math.round(ms)),
       // Without --full-baseline: the full-size hnswlib-node build that made the cached search index
       // (another run, maybe another day). Its ratio to `add.full` mixes two runs: context only.
-      ...(cached === null
+      ...(full !== null
         ? {}
         : {
             baselineCache: {
-              builtNow: cached.cache.builtNow,
-              fullBuildVectorsPerSecond: cached.cache.buildVectorsPerSecond,
-              addFullOverCachedFullBuild: r3(pick(results, 'add.full').hz / cached.cache.buildVectorsPerSecond),
-              builtAt: cached.cache.builtAt,
-              builtOnNode: cached.cache.builtOnNode,
+              builtNow: cache.builtNow,
+              fullBuildVectorsPerSecond: cache.buildVectorsPerSecond,
+              addFullOverCachedFullBuild: r3(pick(results, 'add.full').hz / cache.buildVectorsPerSecond),
+              builtAt: cache.builtAt,
+              builtOnNode: cache.builtOnNode,
             },
           }),
       threads: THREADS,

@@ -73,30 +73,42 @@ export interface CacheInfo {
 }
 
 /**
- * The full baseline index for searches: read from `cacheDir` when a file for exactly these data and
- * settings is there, else built (32-40 s for 100,000 x 384 here) and written for the next run.
+ * The file of the full baseline index for searches, in `cacheDir`: used as it is when a file for
+ * exactly these data and settings is there, else written from `built` (a build this run timed) or
+ * built now (30-40 s for 100,000 x 384 here) for this and later runs.
  */
-export function searchIndex(cacheDir: string, vectors: Float32Array, dims: number, n: number, key: { data: DataKind; seed: number; clusters: number; fingerprint: string }, note: (line: string) => void): { index: HierarchicalNSW; cache: CacheInfo } {
+export function cachedIndexFile(
+  cacheDir: string,
+  vectors: Float32Array,
+  dims: number,
+  n: number,
+  key: { data: DataKind; seed: number; clusters: number; fingerprint: string },
+  note: (line: string) => void,
+  built?: { index: HierarchicalNSW; ms: number },
+): CacheInfo {
   const name = `hnswlib-${hnswlibVersion()}-${key.data}-s${key.seed}-c${key.clusters}-n${n}-dim${dims}-M${HNSW.M}-efc${HNSW.efConstruction}-${key.fingerprint}`;
   const file = join(cacheDir, `${name}.bin`);
   const infoFile = join(cacheDir, `${name}.json`);
-  const index = new (hnswlib().HierarchicalNSW)('ip', dims);
-  if (existsSync(file) && existsSync(infoFile)) {
-    index.readIndexSync(file);
-    if (index.getCurrentCount() === n) {
-      index.setEf(HNSW.ef);
-      return { index, cache: { file, builtNow: false, ...(JSON.parse(readFileSync(infoFile, 'utf8')) as Omit<CacheInfo, 'file' | 'builtNow'>) } };
-    }
-    note(`cached baseline index ${file} holds ${index.getCurrentCount()} vectors, not ${n}: rebuilding it`);
+  if (built === undefined && existsSync(file) && existsSync(infoFile)) {
+    return { file, builtNow: false, ...(JSON.parse(readFileSync(infoFile, 'utf8')) as Omit<CacheInfo, 'file' | 'builtNow'>) };
   }
-  note(`building the hnswlib-node baseline index (${n} x ${dims}) for ${file}; it is cached for later runs (32-40 s here for 100,000)`);
-  const { index: built, ms } = timedBuild(vectors, dims, n);
+  if (built === undefined) note(`building the hnswlib-node baseline index (${n} x ${dims}) for ${file}; it is cached for later runs (30-40 s here for 100,000)`);
+  const { index, ms } = built ?? timedBuild(vectors, dims, n);
   mkdirSync(cacheDir, { recursive: true });
-  built.writeIndexSync(`${file}.tmp`);
+  index.writeIndexSync(`${file}.tmp`);
   renameSync(`${file}.tmp`, file);
   const info = { buildVectorsPerSecond: Math.round((n / ms) * 1000), builtAt: new Date().toISOString(), builtOnNode: process.version };
   writeFileSync(infoFile, `${JSON.stringify(info)}\n`);
-  return { index: built, cache: { file, builtNow: true, ...info } };
+  return { file, builtNow: true, ...info };
+}
+
+/** Reads a baseline index written by {@link cachedIndexFile}, ready to search (ef set); on any thread. */
+export function loadIndex(file: string, dims: number, n: number): HierarchicalNSW {
+  const index = new (hnswlib().HierarchicalNSW)('ip', dims);
+  index.readIndexSync(file);
+  if (index.getCurrentCount() !== n) throw new Error(`the baseline index ${file} holds ${index.getCurrentCount()} vectors, not ${n}: delete it to rebuild`);
+  index.setEf(HNSW.ef);
+  return index;
 }
 
 /** Top-k labels of the exact search: the dot product of `query` with every row, best first. */

@@ -5,17 +5,25 @@
  */
 import { defineBehavior, type ActorRef } from '@apiary/runtime';
 import { openNamespace, type MemoryNamespace, type NamespaceHandle } from '@apiary/memory';
+import type { HierarchicalNSW } from 'hnswlib-node';
+import { asArrays, loadIndex } from './baselines.ts';
 
-/** What a searcher is given at spawn: the namespace and the held-out queries (copied to its thread once). */
+/**
+ * What a searcher is given at spawn: the namespace, the held-out queries (copied to its thread
+ * once), and the baseline's index file, which it loads to search it on the same thread.
+ */
 export interface SearcherProps {
   readonly handle: NamespaceHandle;
   readonly queries: Float32Array;
   readonly dims: number;
+  readonly baseline: { readonly file: string; readonly n: number };
 }
 
 export type SearcherMsg =
   /** Searches queries [from, to) one at a time, timing each `searchNow` alone. */
   | { readonly type: 'block'; readonly from: number; readonly to: number; readonly k: number }
+  /** The same with the baseline (hnswlib-node `searchKnn`), on this thread too. */
+  | { readonly type: 'baseline-block'; readonly from: number; readonly to: number; readonly k: number }
   /** Whether a search for `vector` finds `id` in its top k (for the fresh-write figure). */
   | { readonly type: 'find'; readonly id: string; readonly vector: Float32Array; readonly k: number }
   | { readonly type: 'thread' };
@@ -30,6 +38,22 @@ interface SearcherState {
   readonly ns: MemoryNamespace;
   /** One Float32Array per query, made at setup so the timed loop only searches. */
   readonly queries: readonly Float32Array[];
+  readonly baseline: HierarchicalNSW;
+  /** The queries as hnswlib-node takes them (`number[]`), converted untimed: its best case. */
+  readonly baselineQueries: readonly number[][];
+}
+
+/** Times `search` over queries [from, to) one at a time on this thread; ids are read after each timing. */
+export function timeBlock<T>(from: number, to: number, search: (i: number) => T, idsOf: (result: T) => string[]): BlockResult {
+  const samplesMs: number[] = [];
+  const ids: string[][] = [];
+  for (let i = from; i < to; i++) {
+    const t0 = performance.now();
+    const result = search(i);
+    samplesMs.push(performance.now() - t0);
+    ids.push(idsOf(result));
+  }
+  return { samplesMs, ids };
 }
 
 /** Searches a namespace from the thread it is placed on, through its own client (`openNamespace`). */
@@ -39,21 +63,16 @@ export const searcher = defineBehavior(import.meta.url, 'searcher', {
     return {
       ns: openNamespace(props.handle, (t, m, o) => ctx.ask(t, m, o), ctx.self.path),
       queries: Array.from({ length: count }, (_, i) => props.queries.slice(i * props.dims, (i + 1) * props.dims)),
+      baseline: loadIndex(props.baseline.file, props.dims, props.baseline.n),
+      baselineQueries: asArrays(props.queries, props.dims, 0, count),
     };
   },
   receive(state, msg: SearcherMsg, ctx): BlockResult | boolean | number {
     switch (msg.type) {
-      case 'block': {
-        const samplesMs: number[] = [];
-        const ids: string[][] = [];
-        for (let i = msg.from; i < msg.to; i++) {
-          const t0 = performance.now();
-          const hits = state.ns.searchNow(state.queries[i]!, { k: msg.k });
-          samplesMs.push(performance.now() - t0);
-          ids.push(hits.map((h) => h.id));
-        }
-        return { samplesMs, ids };
-      }
+      case 'block':
+        return timeBlock(msg.from, msg.to, (i) => state.ns.searchNow(state.queries[i]!, { k: msg.k }), (hits) => hits.map((h) => h.id));
+      case 'baseline-block':
+        return timeBlock(msg.from, msg.to, (i) => state.baseline.searchKnn(state.baselineQueries[i]!, msg.k), (r) => r.neighbors.map((label) => `v${label}`));
       case 'find':
         return state.ns.searchNow(msg.vector, { k: msg.k }).some((h) => h.id === msg.id);
       case 'thread':
