@@ -3,7 +3,7 @@
  * of a task (answered to the asker, told to its `replyTo`, published), waits on a person that
  * survive a restart (checkpoints), and what a restart or a stop does to tasks in flight.
  */
-import { ActorStoppedError, ErrorReply, serializeError, toError, type ActorContext, type ActorRef, type ReplyToken } from '@apiary/runtime';
+import { ActorStoppedError, ErrorReply, serializeError, toError, type ActorContext, type ReplyToken } from '@apiary/runtime';
 import type { ModelClient } from './model-client.js';
 import { finishTurn, holdCalls, newProgress, nextChange, runTask, tighter, type TaskEvent, type TaskProgress, type TaskResult, type TaskSpec } from './runner.js';
 import type { ApprovalDecision, ApprovalGate, Tool } from './tools.js';
@@ -190,7 +190,7 @@ function end(state: AgentTasks, entry: TaskEntry, outcome: TaskResult | Error, c
     const report: TaskReport = failed
       ? { type: 'task-failed', agent: ctx.self.path, taskId: task.taskId, error: serializeError(outcome) }
       : { type: 'task-done', agent: ctx.self.path, taskId: task.taskId, result: outcome };
-    ctx.tell(task.replyTo as ActorRef<TaskReport, unknown>, report);
+    ctx.tell(task.replyTo, report);
   }
 }
 
@@ -227,7 +227,7 @@ export function parker(tasks: () => AgentTasks, ctx: Ctx): Park {
       entry.parked.delete(callId);
     }
     const continuation = checkpointOf(state.incarnation, entry.task, progress, callId, kind, entry.parked);
-    const waiting = ask({ replyTo: ctx.self as ActorRef<HumanSettledNotice, unknown>, continuation });
+    const waiting = ask({ replyTo: ctx.self, continuation });
     entry.waiting = waiting;
     try {
       return await waiting;

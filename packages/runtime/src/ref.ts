@@ -18,8 +18,13 @@ export interface ActorRef<M = unknown, R = unknown> {
   readonly path: string;
   /** Host thread index: 0 is the main thread, 1..n the worker threads. */
   readonly thread: number;
-  /** Type-level only: never present at runtime. */
-  readonly [phantom]?: { readonly message: M; readonly reply: R };
+  /**
+   * Type-level only: never present at runtime. `M` sits in a method parameter, which TypeScript
+   * compares both ways: a ref to an actor that takes more messages than asked for (a `replyTo` that
+   * also takes its own commands) fits where a narrower one is wanted, and a specific ref still fits
+   * where any ref (`ActorRef`) is.
+   */
+  readonly [phantom]?: { accepts(message: M): void; readonly reply: R };
 }
 
 /** True when `value` is an ActorRef (including one that crossed a thread). */

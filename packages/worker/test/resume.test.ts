@@ -13,8 +13,6 @@ const test = humanSuite('a task waiting on a person survives a restart of its ag
 const model = (ctx: Ctx): AgentDefinition['model'] => ({ model: 'apiary-mock', baseURL: ctx.server.baseURL });
 const answerOf = (r: TaskResult): string => (r.status === 'completed' ? r.answer : `(${r.status})`);
 const nextRequest = (ctx: Ctx): Promise<HumanRequest> => waitForEvent(ctx.system.events, 'human-request-opened', () => true, 10_000).then((e) => e.request);
-// ActorRef's message type is covariant, so a sink that takes more than reports needs the narrowing.
-const asReportTarget = (ref: ActorRef<ReportSinkMsg, unknown>): ActorRef<TaskReport, unknown> => ref as ActorRef<TaskReport, unknown>;
 const reportsOf = async (ctx: Ctx, ref: ActorRef<ReportSinkMsg, unknown>): Promise<TaskReport[]> => (await ctx.system.ask(ref, { type: 'reports' })) as TaskReport[];
 
 test('restarted in place (one-for-all) while an approval is open: the next incarnation resumes the task and answers the original ask', async (ctx) => {
@@ -50,7 +48,7 @@ test('restarted in place (one-for-all) while an approval is open: the next incar
   notes.onmessage = (m: { data: unknown }) => void ran.push(String(m.data));
 
   const opened = nextRequest(ctx);
-  const task = ctx.system.ask(clerk, { type: 'task', taskId: 'r1', input: 'refund with notes', replyTo: asReportTarget(reports) }, { timeoutMs: 30_000 });
+  const task = ctx.system.ask(clerk, { type: 'task', taskId: 'r1', input: 'refund with notes', replyTo: reports }, { timeoutMs: 30_000 });
   const request = await opened;
   assert.is(request.question.kind, 'approval');
   // The sibling fails; one-for-all restarts the clerk too, on its thread, while the request is open.
@@ -99,7 +97,7 @@ test("its thread crashed while a question was open: the ask fails with the threa
     })) as ActorRef<AgentMessage, TaskResult>;
     const events = recordEvents(ctx.system.events);
     const opened = nextRequest(ctx);
-    const task = ctx.system.ask(deployer, { type: 'task', taskId: 'd1', input: 'deploy the release', replyTo: asReportTarget(reports) }, { timeoutMs: 30_000 });
+    const task = ctx.system.ask(deployer, { type: 'task', taskId: 'd1', input: 'deploy the release', replyTo: reports }, { timeoutMs: 30_000 });
     const failed = task.then(() => 'no error', (e: { code?: string }) => e.code);
     const request = await opened;
     const ready = waitForEvent(ctx.system.events, 'agent-ready', (e) => e.id === deployer.id, 20_000);
