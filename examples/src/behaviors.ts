@@ -1,7 +1,8 @@
 /**
- * Behaviors of the supervision demo. Worker threads import this module by URL, so it stands alone.
+ * Behaviors of the examples. Worker threads import this module by URL, so it stands alone.
  */
-import { defineBehavior } from '@apiary/runtime';
+import { defineBehavior, type DeferredReply } from '@apiary/runtime';
+import type { TaskReport } from '@apiary/agent';
 
 /** What a demo worker understands. */
 export type WorkerMsg =
@@ -36,5 +37,25 @@ export const worker = defineBehavior(import.meta.url, 'worker', {
         process.exit(1);
     }
     return { name: state.name, thread: ctx.thread, tasksDone: state.tasksDone };
+  },
+});
+
+/** Prints the reports of tasks given it as `replyTo` (embedded-app example); `next` answers with the next one. */
+export const reportPrinter = defineBehavior(import.meta.url, 'reportPrinter', {
+  setup: () => ({ seen: [] as TaskReport[], waiting: [] as DeferredReply<TaskReport>[] }),
+  receive(state, msg: TaskReport | { readonly type: 'next' }, ctx): DeferredReply<TaskReport> | TaskReport | undefined {
+    if (msg.type === 'next') {
+      const seen = state.seen.shift();
+      if (seen !== undefined) return seen;
+      const reply = ctx.deferReply<TaskReport>();
+      state.waiting.push(reply);
+      return reply;
+    }
+    const what = msg.type === 'task-done' ? (msg.result.status === 'completed' ? msg.result.answer : msg.result.status) : `failed: ${msg.error.message}`;
+    console.log(`  report for ${msg.taskId} from ${msg.agent}: ${what}`);
+    const waiter = state.waiting.shift();
+    if (waiter === undefined) state.seen.push(msg);
+    else waiter.resolve(msg);
+    return undefined;
   },
 });
