@@ -14,7 +14,7 @@ test('the HTTP channel: bearer auth, list, answer, and 400 / 401 / 404 / 405 / 4
   try {
     const asker = (await system.spawn(sink, { placement: { thread: 1 } })) as ActorRef<SinkMsg, unknown>;
     const open = async (question: HumanRequest['question'], timeoutMs = 60_000): Promise<string> =>
-      ((await system.ask(human.broker, { type: 'open', spec: { worker: 'w-9', taskId: 't-9', question, timeoutMs }, replyTo: asker as ActorRef<HumanSettled, unknown> })) as { id: string }).id;
+      ((await system.ask(human.broker, { type: 'open', spec: { worker: 'w-9', taskId: 't-9', question, timeoutMs }, replyTo: asker })) as { id: string }).id;
     const call = async (method: string, path: string, body?: unknown, token: string | null = TOKEN): Promise<{ status: number; json: Record<string, unknown> }> => {
       const res = await fetch(`${channel.url}${path}`, {
         method,

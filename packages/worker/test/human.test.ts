@@ -25,7 +25,7 @@ test.after.each(async (ctx) => {
 
 const spec = (question: HumanRequestSpec['question'], extra: Partial<HumanRequestSpec> = {}): HumanRequestSpec => ({ worker: 'w-1', workerName: 'ada', taskId: 't-1', question, ...extra });
 const open = async (ctx: Ctx, s: HumanRequestSpec, continuation?: unknown): Promise<string> =>
-  ((await ctx.system.ask(ctx.human.broker, { type: 'open', spec: s, replyTo: ctx.sink as ActorRef<HumanSettled, unknown>, continuation })) as { id: string }).id;
+  ((await ctx.system.ask(ctx.human.broker, { type: 'open', spec: s, replyTo: ctx.sink, continuation })) as { id: string }).id;
 /** The outcome the asker received for `id` (asks the sink until it has arrived, bounded). */
 const settledOf = async (ctx: Ctx, id: string): Promise<HumanSettled> => {
   let found: HumanSettled | undefined;

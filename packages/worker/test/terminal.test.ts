@@ -80,7 +80,7 @@ const attach = async (ctx: Ctx): Promise<TerminalChannel> => {
 const type = (ctx: Ctx, line: string): void => void ctx.input.write(`${line}\n`);
 const spec = (question: HumanRequestSpec['question'], extra: Partial<HumanRequestSpec> = {}): HumanRequestSpec => ({ worker: 'w-1', workerName: 'ada', taskId: 't-1', question, ...extra });
 const open = async (ctx: Ctx, s: HumanRequestSpec): Promise<string> =>
-  ((await ctx.system.ask(ctx.human.broker, { type: 'open', spec: s, replyTo: ctx.sink as ActorRef<HumanSettled, unknown> })) as { id: string }).id;
+  ((await ctx.system.ask(ctx.human.broker, { type: 'open', spec: s, replyTo: ctx.sink })) as { id: string }).id;
 /** The outcome the asker received for `id` (asks the sink until it has arrived, bounded). */
 const outcomeOf = async (ctx: Ctx, id: string): Promise<HumanOutcome> => {
   let found: HumanSettled | undefined;
