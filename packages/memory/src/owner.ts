@@ -247,7 +247,14 @@ function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY): void
       vectors.set(state.writer.ring.subarray(row, row + dimensions), i * dimensions);
     });
     try {
-      state.index.add(keys, vectors, INDEX_THREADS);
+      if (live.length >= 2_048) {
+        state.index.add(keys, vectors, INDEX_THREADS);
+      } else {
+        // Concurrent insertion builds a slightly looser graph (a few in a thousand self-queries
+        // missed on small sets, measured): small batches go in one at a time, which runs on one
+        // thread while still telling the binding the thread count (see INDEX_THREADS).
+        for (let i = 0; i < live.length; i++) state.index.add(keys[i]!, vectors.slice(i * dimensions, (i + 1) * dimensions), INDEX_THREADS);
+      }
     } catch (error) {
       // A batch that failed part-way left some of its keys in the index: add the rest one by one,
       // so `indexed` can move on (else every later flush would fail on the same duplicate keys).
@@ -261,9 +268,10 @@ function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY): void
 }
 
 /**
- * Threads of every insert, always the same: the binding sizes the index's per-thread contexts by the
- * `threads` of the insert that last grew its capacity, and a later insert with more threads fails
- * part-way ("Reserve capacity ahead of insertions!"), which mixing 1 and 2 used to do.
+ * Threads given to every insert, always the same: the binding sizes the index's per-thread contexts
+ * by the `threads` of the insert that last grew its capacity, and a later insert with more threads
+ * fails part-way ("Reserve capacity ahead of insertions!"), which passing 1 and 2 used to do. (An
+ * insert of one vector runs on one thread whatever it is given.)
  */
 const INDEX_THREADS = Math.min(2, availableParallelism());
 
