@@ -4,7 +4,7 @@ import './events.js';
 import { ModelClient } from './model-client.js';
 import type { RetryOptions } from './retry.js';
 import type { PriceTable } from './pricing.js';
-import { validateBudgets, type Budgets, type TaskResult, type TaskUsage } from './runner.js';
+import { NO_USAGE, validateBudgets, type Budgets, type TaskResult, type TaskUsage } from './runner.js';
 import { isTool, type ApprovalDecision, type Tool } from './tools.js';
 import { CpuPool, type CpuPoolOptions } from './cpu-pool.js';
 import { bindMemory, type AgentMemory } from './memory-tools.js';
@@ -178,10 +178,11 @@ export const agent = defineBehavior(import.meta.url, 'agent', {
       cpu,
       memory,
       incarnation: randomUUID(),
+      park,
       queue: [],
       running: new Map(),
       resumed: new Set(),
-      totals: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0, tasksCompleted: 0, tasksFailed: 0, tasksOverBudget: 0 },
+      totals: { ...NO_USAGE, tasksCompleted: 0, tasksFailed: 0, tasksOverBudget: 0 },
     };
     return state;
   },

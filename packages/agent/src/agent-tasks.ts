@@ -5,7 +5,7 @@
  */
 import { ActorStoppedError, ErrorReply, serializeError, toError, type ActorContext, type ReplyToken } from '@apiary/runtime';
 import type { ModelClient } from './model-client.js';
-import { finishTurn, holdCalls, newProgress, nextChange, runTask, tighter, type TaskEvent, type TaskProgress, type TaskResult, type TaskSpec } from './runner.js';
+import { finishTurn, holdCalls, newProgress, nextChange, NO_USAGE, runTask, tighter, type TaskEvent, type TaskProgress, type TaskResult, type TaskSpec } from './runner.js';
 import type { ApprovalDecision, ApprovalGate, Tool } from './tools.js';
 import type { CpuPool } from './cpu-pool.js';
 import { recallFor, type MemoryBinding } from './memory-tools.js';
@@ -40,6 +40,8 @@ export interface AgentTasks {
   readonly memory: MemoryBinding | undefined;
   /** Random per incarnation: a checkpoint names the incarnation that parked it. */
   readonly incarnation: string;
+  /** How this incarnation's tasks wait on a person ({@link parker}). */
+  readonly park: Park;
   /** Tasks waiting for a free slot, oldest first. */
   readonly queue: TaskEntry[];
   /** Running tasks, by task id. */
@@ -131,7 +133,6 @@ async function run(state: AgentTasks, entry: TaskEntry, ctx: Ctx, from?: { check
     }
     entry.progress = progress;
     const onEvent = forward(ctx, task.taskId);
-    const park = parker(() => state, ctx);
     const spec: TaskSpec = {
       taskId: task.taskId,
       input: task.input,
@@ -140,7 +141,7 @@ async function run(state: AgentTasks, entry: TaskEntry, ctx: Ctx, from?: { check
       stream: state.def.stream ?? true,
       onEvent,
       cpu: state.cpu,
-      approve: approverGate(state.def, ctx, task.taskId, park),
+      approve: approverGate(state.def, ctx, task.taskId, state.park),
       signal,
     };
     if (from !== undefined) {
@@ -164,7 +165,7 @@ function end(state: AgentTasks, entry: TaskEntry, outcome: TaskResult | Error, c
   const { task } = entry;
   const t = state.totals;
   const failed = outcome instanceof Error;
-  const usage = failed ? (entry.progress?.usage ?? { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 }) : outcome.usage;
+  const usage = failed ? (entry.progress?.usage ?? NO_USAGE) : outcome.usage;
   state.totals = {
     promptTokens: t.promptTokens + usage.promptTokens,
     completionTokens: t.completionTokens + usage.completionTokens,

@@ -159,12 +159,15 @@ function trackerOf(progress: TaskProgress): CallTracker {
   };
 }
 
+/** The usage of a task that has made no model call. */
+export const NO_USAGE: TaskUsage = Object.freeze({ promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 });
+
 /** The progress of a task that has not started: its system prompt and input. */
 export function newProgress(system: string | undefined, input: string): TaskProgress {
   const messages: ChatCompletionMessageParam[] = [];
   if (system !== undefined && system.length > 0) messages.push({ role: 'system', content: system });
   messages.push({ role: 'user', content: input });
-  return { messages, turn: 0, usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 }, records: [], calls: [], states: [], watchers: new Set(), holds: 0 };
+  return { messages, turn: 0, usage: NO_USAGE, records: [], calls: [], states: [], watchers: new Set(), holds: 0 };
 }
 
 /**

@@ -247,24 +247,28 @@ function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY): void
       vectors.set(state.writer.ring.subarray(row, row + dimensions), i * dimensions);
     });
     try {
-      if (live.length >= 2_048) {
-        state.index.add(keys, vectors, INDEX_THREADS);
-      } else {
-        // Concurrent insertion builds a slightly looser graph (a few in a thousand self-queries
-        // missed on small sets, measured): small batches go in one at a time, which runs on one
-        // thread while still telling the binding the thread count (see INDEX_THREADS).
-        for (let i = 0; i < live.length; i++) state.index.add(keys[i]!, vectors.slice(i * dimensions, (i + 1) * dimensions), INDEX_THREADS);
-      }
+      // Concurrent insertion builds a slightly looser graph (a few in a thousand self-queries missed
+      // on small sets, measured): small batches go in one at a time.
+      if (live.length >= 2_048) state.index.add(keys, vectors, INDEX_THREADS);
+      else addEach(state.index, keys, vectors, dimensions);
     } catch (error) {
       // A batch that failed part-way left some of its keys in the index: add the rest one by one,
       // so `indexed` can move on (else every later flush would fail on the same duplicate keys).
-      for (let i = 0; i < live.length; i++) {
-        if (state.index.contains(keys[i]!) !== true) state.index.add(keys[i]!, vectors.subarray(i * dimensions, (i + 1) * dimensions).slice(), INDEX_THREADS);
-      }
+      addEach(state.index, keys, vectors, dimensions);
       if (!keys.every((key) => state.index.contains(key) === true)) throw error;
     }
   }
   state.indexed = end;
+}
+
+/**
+ * Inserts the keys not in the index yet, one vector at a time: each runs on one thread, while the
+ * binding is still told INDEX_THREADS.
+ */
+function addEach(index: Index, keys: BigUint64Array, vectors: Float32Array, dimensions: number): void {
+  for (let i = 0; i < keys.length; i++) {
+    if (index.contains(keys[i]!) !== true) index.add(keys[i]!, vectors.slice(i * dimensions, (i + 1) * dimensions), INDEX_THREADS);
+  }
 }
 
 /**
