@@ -20,7 +20,8 @@ export {
 export type { VectorMemoryOptions } from './memory.js';
 export type { NamespaceHandle, SearchOptions, Ask } from './namespace.js';
 export type { NamespaceOptions, NamespaceConfig } from './config.js';
-export type { MemoryEntry, MemoryStats, OwnerMessage } from './owner.js';
+export type { MemoryStats, OwnerMessage } from './owner.js';
+export type { MemoryEntry } from './entry.js';
 export type { MemoryHit } from './reader.js';
 export type { MetadataFilter, FilterScalar } from './filter.js';
 export type { EntryRecord, SharedHandles } from './shared-state.js';

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type ActorRef, type AskOptions } from '@apiary/runtime';
 import type { NamespaceConfig } from './config.js';
-import type { MemoryEntry, MemoryStats, OwnerMessage } from './owner.js';
+import type { MemoryStats, OwnerMessage } from './owner.js';
+import { checkEntryFields, type MemoryEntry } from './entry.js';
 import { NamespaceReader, type MemoryHit } from './reader.js';
 import type { EntryRecord } from './shared-state.js';
 import { normalized, normalizedEntry, type VectorInput } from './vectors.js';
@@ -80,8 +81,7 @@ export class MemoryNamespace {
     // thousands of small arrays (less copying and garbage on both threads).
     let block = new Float32Array(0);
     const checked = list.map((e, i) => {
-      if (typeof e?.id !== 'string' || e.id.length === 0) throw new InvalidArgumentError(`entries[${i}].id`, 'must be a non-empty string');
-      if (e.metadata !== undefined && (typeof e.metadata !== 'object' || e.metadata === null || Array.isArray(e.metadata))) throw new InvalidArgumentError(`entries[${i}].metadata`, 'must be an object');
+      checkEntryFields(e, i);
       const at = i % ADD_MESSAGE_ENTRIES;
       if (at === 0) block = new Float32Array(Math.min(ADD_MESSAGE_ENTRIES, list.length - i) * dims);
       const vector = normalizedEntry(config.name, dims, e.vector, i, block.subarray(at * dims, (at + 1) * dims));

@@ -8,17 +8,9 @@ import { NamespaceReader, type MemoryHit } from './reader.js';
 import { indexOptions, snapshotPath, type NamespaceConfig } from './config.js';
 import { Persistence } from './persistence.js';
 import { checkedEntry, normalized, type VectorInput } from './vectors.js';
+import { checkEntryFields, type MemoryEntry } from './entry.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 import { MemoryStorageError } from './errors.js';
-
-/** One entry to write. Writing an id that exists replaces that entry. */
-export interface MemoryEntry {
-  readonly id: string;
-  readonly vector: VectorInput;
-  readonly metadata?: Readonly<Record<string, unknown>>;
-  /** Who wrote it; defaults to the writing actor's path when written through a namespace client. */
-  readonly origin?: string | null;
-}
 
 /** What the owner of a namespace understands. */
 export type OwnerMessage =
@@ -165,10 +157,8 @@ async function add(state: OwnerState, entries: readonly MemoryEntry[], queueFlus
   const now = Date.now();
   // Validate all before writing any: a batch is written whole or not at all.
   const prepared = entries.map((e, i) => {
-    if (typeof e?.id !== 'string' || e.id.length === 0) throw new InvalidArgumentError(`entries[${i}].id`, 'must be a non-empty string');
-    const metadata = e.metadata ?? {};
-    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new InvalidArgumentError(`entries[${i}].metadata`, 'must be an object');
-    const record: EntryRecord = { id: e.id, metadata, origin: e.origin ?? null, at: now };
+    checkEntryFields(e, i);
+    const record: EntryRecord = { id: e.id, metadata: e.metadata ?? {}, origin: e.origin ?? null, at: now };
     return { vector: checkedEntry(name, dimensions, e.vector, i), record };
   });
   // Write in chunks the tail can take (each visible to readers once committed); a full tail is

@@ -17,9 +17,6 @@ interface Candidate {
   readonly record?: EntryRecord;
 }
 
-/** Decoded records kept per reader; a hit's record is then decoded once, not per search. */
-const RECORD_CACHE = 50_000;
-
 /** Index candidates asked for beyond `k`, so deleted or filtered-out hits still leave k. */
 const MAX_CANDIDATES = 4_096;
 
@@ -35,7 +32,6 @@ export class NamespaceReader {
   #indexSize = 0;
   #version = 0;
   #covered = 0;
-  readonly #records = new Map<number, EntryRecord>();
 
   constructor(readonly config: NamespaceConfig) {
     this.views = new SharedViews(config.shared, config.dimensions);
@@ -83,7 +79,7 @@ export class NamespaceReader {
     const out: MemoryHit[] = [];
     for (let i = 0; i < keys.length && out.length < k; i++) {
       const slot = Number(keys[i]);
-      if (deleted[slot] === 0) out.push(hit(this.#record(slot), 1 - distances[i]!));
+      if (deleted[slot] === 0) out.push(hit(this.views.record(slot), 1 - distances[i]!));
     }
     return out.length === Math.min(k, size) || want >= size ? out : null;
   }
@@ -100,7 +96,7 @@ export class NamespaceReader {
     // which would be allocated on every search.
     const byMap = k > 32 ? new Map<string, number>() : null;
     for (const c of candidates) {
-      const record = c.record ?? this.#record(c.slot);
+      const record = c.record ?? this.views.record(c.slot);
       const i = byMap !== null ? (byMap.get(record.id) ?? -1) : indexOfId(out, record.id);
       if (i === -1) {
         if (out.length === k) continue; // only a newer slot of an id already in may still come
@@ -113,17 +109,6 @@ export class NamespaceReader {
       }
     }
     return out.sort((a, b) => b.score - a.score);
-  }
-
-  /** A slot's record, decoded once per thread (a slot's record never changes). */
-  #record(slot: number): EntryRecord {
-    let record = this.#records.get(slot);
-    if (record === undefined) {
-      if (this.#records.size >= RECORD_CACHE) this.#records.clear();
-      record = this.views.record(slot);
-      this.#records.set(slot, record);
-    }
-    return record;
   }
 
   /** Releases the viewed snapshot. */
@@ -168,7 +153,7 @@ export class NamespaceReader {
       if (deleted[slot] !== 0) continue;
       const score = dot(query, ring, this.views.ringRow(slot));
       if (top.length === k && score <= top[k - 1]!.score && filter === undefined) continue;
-      if (filter !== undefined && !matchesFilter(this.#record(slot), filter)) continue;
+      if (filter !== undefined && !matchesFilter(this.views.record(slot), filter)) continue;
       let i = top.length;
       while (i > 0 && top[i - 1]!.score < score) i--;
       top.splice(i, 0, { slot, score });
@@ -196,7 +181,7 @@ export class NamespaceReader {
         if (deleted[slot] !== 0) continue;
         let record: EntryRecord | undefined;
         if (filter !== undefined) {
-          record = this.#record(slot);
+          record = this.views.record(slot);
           if (!matchesFilter(record, filter)) continue;
         }
         found++;

@@ -5,7 +5,9 @@
  * - `ring` (Float32): the vectors of the newest entries, slot `s` at row `s % ringSlots`. Entries
  *   not yet in a published index snapshot live only here; readers brute-force them.
  * - `records` (growable bytes) and `offsets` (growable Float64 pairs): each entry's id, metadata,
- *   origin and time as UTF-8 JSON, for every slot ever written (index hits need them too).
+ *   origin and time, for every slot ever written (index hits need them too), laid out as
+ *   {@link RECORD_HEADER} below says: a search decodes ten of them or more, so id, origin and time
+ *   are read straight from the bytes, and only the metadata is JSON.
  * - `deleted` (growable Uint8): one byte per slot, set when the entry is deleted or replaced.
  *
  * One writer (the namespace's owner actor) appends; every other thread only reads. A slot becomes
@@ -66,6 +68,17 @@ export function createShared(limits: SharedLimits): SharedHandles {
   };
 }
 
+/**
+ * Bytes before a record's strings: the id's UTF-8 length (u32), the origin's (u32, NULL_ORIGIN for
+ * null), the write time (f64 epoch ms), all little-endian. Then the id, the origin, and the metadata
+ * as JSON, to the record's end.
+ */
+export const RECORD_HEADER = 16;
+/** The origin length that means "no origin" (null). */
+export const NULL_ORIGIN = 0xffff_ffff;
+/** The metadata of most entries, `{}`: decoded without JSON.parse. */
+const EMPTY_METADATA_BYTES = 2;
+
 /** What an entry carries besides its vector. */
 export interface EntryRecord {
   readonly id: string;
@@ -124,11 +137,26 @@ export class SharedViews {
   record(slot: number): EntryRecord {
     const offset = this.offsets[slot * 2]!;
     const end = offset + this.offsets[slot * 2 + 1]!;
-    // One Buffer over the whole records buffer (made again only after it grew): a Buffer per record
-    // cost more than decoding the record. Buffer reads shared memory without copying; TextDecoder
-    // refuses shared views.
+    const bytes = this.recordBytes(end);
+    const idEnd = offset + RECORD_HEADER + bytes.readUInt32LE(offset);
+    const originLength = bytes.readUInt32LE(offset + 4);
+    const originEnd = originLength === NULL_ORIGIN ? idEnd : idEnd + originLength;
+    return {
+      id: bytes.toString('utf8', offset + RECORD_HEADER, idEnd),
+      metadata: end - originEnd === EMPTY_METADATA_BYTES ? {} : (JSON.parse(bytes.toString('utf8', originEnd, end)) as Record<string, unknown>),
+      origin: originLength === NULL_ORIGIN ? null : bytes.toString('utf8', idEnd, originEnd),
+      at: bytes.readDoubleLE(offset + 8),
+    };
+  }
+
+  /**
+   * One Buffer over the whole records buffer, made again only when `end` lies past it (the owner
+   * grew the buffer): a Buffer per record cost more than decoding the record. Buffer reads shared
+   * memory without copying; TextDecoder refuses shared views.
+   */
+  protected recordBytes(end: number): Buffer {
     if (end > this.#recordBytes.length) this.#recordBytes = Buffer.from(this.handles.records);
-    return JSON.parse(this.#recordBytes.toString('utf8', offset, end)) as EntryRecord;
+    return this.#recordBytes;
   }
 
   #recordBytes: Buffer = Buffer.alloc(0);

@@ -1,4 +1,4 @@
-import { H, SharedViews, type EntryRecord } from './shared-state.js';
+import { H, NULL_ORIGIN, RECORD_HEADER, SharedViews, type EntryRecord } from './shared-state.js';
 import { MemoryCapacityError } from './errors.js';
 
 /**
@@ -6,8 +6,6 @@ import { MemoryCapacityError } from './errors.js';
  * owner actor makes one; every write is complete before the `committed` count that reveals it.
  */
 export class SharedWriter extends SharedViews {
-  readonly #encoder = new TextEncoder();
-
   /**
    * Appends entries (vectors already normalised) and publishes them all at once. The caller makes
    * sure the ring has room (`room()`): slots not yet covered by a snapshot must not be overwritten.
@@ -17,15 +15,13 @@ export class SharedWriter extends SharedViews {
     let bytes = Atomics.load(this.header, H.RECORD_BYTES);
     const slots: number[] = [];
     for (const { vector, record } of entries) {
-      const encoded = this.#encoder.encode(JSON.stringify(record));
-      this.#ensure(namespace, slot, bytes + encoded.length);
-      this.records.set(encoded, bytes);
+      const length = this.#writeRecord(namespace, slot, bytes, record);
       this.offsets[slot * 2] = bytes;
-      this.offsets[slot * 2 + 1] = encoded.length;
+      this.offsets[slot * 2 + 1] = length;
       // A restored entry already in the index has no vector to keep (null).
       if (vector !== null) this.ring.set(vector, this.ringRow(slot));
       Atomics.store(this.deleted, slot, 0);
-      bytes += encoded.length;
+      bytes += length;
       slots.push(slot++);
     }
     Atomics.store(this.header, H.RECORD_BYTES, bytes);
@@ -50,6 +46,24 @@ export class SharedWriter extends SharedViews {
   publish(version: number, covered: number): void {
     Atomics.store(this.header, version % 2 === 0 ? H.COVERED_EVEN : H.COVERED_ODD, covered);
     Atomics.store(this.header, H.VERSION, version);
+  }
+
+  /** Writes `record` at byte `at` of the records (laid out as RECORD_HEADER says); returns its length. */
+  #writeRecord(namespace: string, slot: number, at: number, record: EntryRecord): number {
+    const metadata = JSON.stringify(record.metadata);
+    const idLength = Buffer.byteLength(record.id, 'utf8');
+    const originLength = record.origin === null ? 0 : Buffer.byteLength(record.origin, 'utf8');
+    const length = RECORD_HEADER + idLength + originLength + Buffer.byteLength(metadata, 'utf8');
+    this.#ensure(namespace, slot, at + length);
+    const bytes = this.recordBytes(at + length);
+    bytes.writeUInt32LE(idLength, at);
+    bytes.writeUInt32LE(record.origin === null ? NULL_ORIGIN : originLength, at + 4);
+    bytes.writeDoubleLE(record.at, at + 8);
+    let next = at + RECORD_HEADER;
+    next += bytes.write(record.id, next, 'utf8');
+    if (record.origin !== null) next += bytes.write(record.origin, next, 'utf8');
+    bytes.write(metadata, next, 'utf8');
+    return length;
   }
 
   #ensure(namespace: string, slot: number, recordBytes: number): void {

@@ -115,6 +115,49 @@ test('a reader on another thread keeps decoding records after the shared records
     assert.equal(hit?.metadata, { n: i, note });
   }
 });
+test('records come back exactly, from the tail and from a snapshot: Unicode ids, origins, nested metadata', async (ctx) => {
+  const ns = await ctx.memory.create('records', { dimensions: DIMS, indexThreshold: 8, snapshotEveryMs: 60_000 });
+  const data = clustered(40, DIMS, 4, 23);
+  const reader = (await ctx.system.spawn(probe, { props: ns.handle, placement: { thread: 2 } })) as ActorRef<ProbeMsg, unknown>;
+  const entries = Array.from({ length: 40 }, (_, i) => ({
+    id: i % 3 === 0 ? `note-${i}-café-🐝` : `n${i}`,
+    vector: vec(data, i),
+    ...(i % 2 === 0 ? { metadata: { i, text: `ünïcode ${'é'.repeat(i)}`, nested: { list: [i, null, true], empty: {} } } } : {}),
+    origin: i % 4 === 0 ? null : `swarm/ägent-${i}`,
+  }));
+  const before = Date.now();
+  await ns.add(entries);
+  const expectOne = (hit: MemoryHit | undefined, i: number, where: string): void => {
+    const e = entries[i]!;
+    assert.is(hit?.id, e.id, where);
+    assert.equal(hit?.metadata, e.metadata ?? {}, where);
+    assert.is(hit?.origin, e.origin, where);
+    assert.ok(hit!.at >= before && hit!.at <= Date.now(), where);
+  };
+  const fromReader = async (i: number) => ((await ctx.system.ask(reader, { type: 'search', vector: vec(data, i), k: 1 })) as MemoryHit[])[0];
+  for (const i of [0, 1, 2, 4, 39]) expectOne(await fromReader(i), i, `tail ${i}`);
+  assert.is((await ns.snapshot()).snapshotCovered, 40);
+  for (const i of [0, 1, 2, 4, 39]) expectOne(await fromReader(i), i, `snapshot ${i}`);
+  const got = await ns.get([entries[6]!.id, 'missing']);
+  assert.equal(got[0]?.metadata, entries[6]!.metadata);
+  assert.is(got[1], null);
+});
+
+test('metadata JSON cannot hold and a non-string origin are refused before anything is written', async (ctx) => {
+  const ns = await ctx.memory.create('bad-records', { dimensions: DIMS });
+  const data = clustered(3, DIMS, 1, 29);
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = cyclic;
+  const good = { id: 'good', vector: vec(data, 0) };
+  assert.is(await codeOf(ns.add([good, { id: 'cyclic', vector: vec(data, 1), metadata: cyclic }])), 'APIARY_ERR_INVALID_ARGUMENT');
+  assert.is(await codeOf(ns.add([good, { id: 'big', vector: vec(data, 1), metadata: { n: 1n } }])), 'APIARY_ERR_INVALID_ARGUMENT');
+  assert.is(await codeOf(ns.add([good, { id: 'origin', vector: vec(data, 1), origin: 7 as never }])), 'APIARY_ERR_INVALID_ARGUMENT');
+  // The owner checks the same when a message skips the client (a cycle survives the thread crossing).
+  const raw = { type: 'add', entries: [good, { id: 'cyclic', vector: vec(data, 1), metadata: cyclic }] } as const;
+  assert.is(await codeOf(ctx.system.ask(ns.handle.owner, raw)), 'APIARY_ERR_INVALID_ARGUMENT');
+  assert.is((await ns.stats()).live, 0);
+});
+
 test('batches of any size keep indexing: a small one that grows the index does not break the next big one', async (ctx) => {
   // 4,096, then 904 (which grew the capacity to 8,192 on one thread), then 2,048 without growing it:
   // inserts that mixed 1 and 2 threads used to fail here part-way, and every later flush with them.
