@@ -10,12 +10,13 @@
  *   baseline.hnswlib-node       the same queries against hnswlib-node (same M, efC, ef), searched by the
  *                               same actor on the same worker thread ("in-thread"), blocks in turn
  *   baseline.brute-force-js     exact top-10 by a plain JS scan of every vector (also recall's truth)
- *   add                         the first quarter of the vectors written through the namespace client
- *                               (batched adds, owner on a worker thread) until a snapshot covering them
- *                               is published: the first part of the load below
+ *   add                         about the first quarter of the vectors (24,576 of 100,000: whole
+ *                               add() calls of 4,096) written through the namespace client (owner on
+ *                               a worker thread), one call per piece, each piece until a snapshot
+ *                               covering it is published: the first part of the load below
  *   add.full                    all the vectors, the same way (the namespace the searches then use)
- *   baseline.hnswlib-node.build a fresh hnswlib-node build of the same first quarter, timed before and
- *                               after the load (equal work to `add`, in this run)
+ *   baseline.hnswlib-node.build a fresh hnswlib-node build of the same vectors, in the same pieces,
+ *                               each taking turns with the namespace's (equal work, same moods)
  *   baseline.hnswlib-node.full-build  with `--full-baseline` only: the full hnswlib-node build, timed in
  *                               this run (30-40 s); without it the full index for searches is cached
  *                               in .cache/ by the first run
@@ -28,7 +29,7 @@ import { ActorSystem } from '@apiary/runtime';
 import { VectorMemory } from '@apiary/memory';
 import { measured, parseBenchArgs, pick, ratio, report, type Check } from './lib/harness.ts';
 import { DATA_KINDS, dataSet, fingerprint, type DataKind } from './memory/data.ts';
-import { bruteForce, cachedIndexFile, HNSW, timedBuild } from './memory/baselines.ts';
+import { bruteForce, cachedIndexFile, HNSW, PiecewiseBuild, timedBuild } from './memory/baselines.ts';
 import { searcher, timeBlock, writer, type BlockResult, type FreshWrite } from './memory/behaviors.ts';
 
 const args = parseBenchArgs();
@@ -74,8 +75,12 @@ const FRESH_WARMUP = 20;
  * each call into 2,048-entry messages). Snapshots follow the owner's own policy meanwhile.
  */
 const ADD_BATCH = 4_096;
-/** Vectors in the `add` figure and its baseline build: equal work on both sides, in this run. */
-const PREFIX = Math.round(N / 4);
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+/**
+ * Vectors in the `add` figure and its baseline build (equal work on both sides, in this run): about
+ * a quarter of the load, in whole add() calls, each a piece that the two sides take in turn.
+ */
+const PREFIX = Math.min(N, Math.max(ADD_BATCH, Math.floor(N / 4 / ADD_BATCH) * ADD_BATCH));
 const THREADS = 2;
 const CACHE_DIR = new URL('./.cache/', import.meta.url).pathname;
 const OWNER_THREAD = 1;
@@ -96,10 +101,7 @@ const memory = await VectorMemory.start(system, { placement: { thread: OWNER_THR
 try {
   const ns = await memory.create('bench', { dimensions: DIMS, connectivity: HNSW.M, expansionAdd: HNSW.efConstruction, expansionSearch: HNSW.ef });
 
-  // ---- add: every vector through the client; the first PREFIX timed until a snapshot covers them ----
-  // The baseline build of the same PREFIX vectors is timed before and after the load (its figure is
-  // the mean): the machine's mood drifts over the load, and one sample would catch only one mood.
-  const buildMs = [(await phase('baseline-build', () => timedBuild(data.vectors, DIMS, PREFIX))).ms];
+  // ---- add: every vector through the client; the first PREFIX against the baseline, piece by piece ----
   // The longest single add() round trip is reported too: the owner indexes inside the message, and a
   // call that holds its thread for seconds nears the runtime's 5 s heartbeat timeout.
   let addMaxCallMs = 0;
@@ -115,17 +117,32 @@ try {
     const stats = await ns.snapshot();
     if (stats.snapshotCovered !== n || stats.live !== n) throw new Error(`snapshot covers ${stats.snapshotCovered} of ${n} (live ${stats.live})`);
   };
-  const { prefixMs, fullMs } = await phase('add', async () => {
+  // The prefix goes in pieces of one add() call each, written by both sides in turn (who goes first
+  // alternates): the machine's mood drifts over seconds, and a side timed in one block would catch
+  // another mood than the other. A piece of the namespace's side ends when a snapshot covers it.
+  // Pieces are whole calls, so that timing them does not change the messages the owner gets.
+  const { addMs, buildMs, fullMs } = await phase('add', async () => {
+    const build = new PiecewiseBuild(data.vectors, DIMS, PREFIX);
+    const addMs: number[] = [];
+    const buildMs: number[] = [];
+    const ours = async (from: number, to: number): Promise<void> => {
+      const t0 = performance.now();
+      await load(from, to);
+      await covered(to);
+      addMs.push(performance.now() - t0);
+    };
+    for (let piece = 0, from = 0; from < PREFIX; piece++, from += ADD_BATCH) {
+      const to = Math.min(PREFIX, from + ADD_BATCH);
+      if (piece % 2 === 1) await ours(from, to);
+      buildMs.push(build.add(from, to));
+      if (piece % 2 === 0) await ours(from, to);
+    }
     const t0 = performance.now();
-    await load(0, PREFIX);
-    await covered(PREFIX);
-    const prefixMs = performance.now() - t0;
     await load(PREFIX, N);
     await covered(N);
-    return { prefixMs, fullMs: performance.now() - t0 };
+    return { addMs, buildMs, fullMs: sum(addMs) + performance.now() - t0 };
   });
   const afterAdd = await ns.stats();
-  buildMs.push((await phase('baseline-build-after', () => timedBuild(data.vectors, DIMS, PREFIX))).ms);
   const key = { data: data.kind, seed: SEED, clusters: CLUSTERS, fingerprint: fingerprint(data.vectors) };
   const full = FULL_BASELINE ? await phase('baseline-full-build', () => timedBuild(data.vectors, DIMS, N)) : null;
   // The baseline's full index goes to a file (cached across runs unless --full-baseline built it
@@ -200,9 +217,9 @@ try {
     measured('search.main-thread', samplesOf('search.main-thread')),
     measured('baseline.hnswlib-node', samplesOf('baseline.hnswlib-node')),
     measured('baseline.brute-force-js', exact.samplesMs),
-    measured('add', [prefixMs], PREFIX),
+    measured('add', [sum(addMs)], PREFIX),
     measured('add.full', [fullMs], N),
-    measured('baseline.hnswlib-node.build', buildMs, PREFIX),
+    measured('baseline.hnswlib-node.build', [sum(buildMs)], PREFIX),
     ...(full === null ? [] : [measured('baseline.hnswlib-node.full-build', [full.ms], N)]),
   ];
   const ratios = {
@@ -252,7 +269,7 @@ try {
       data: data.kind,
       dataFingerprint: key.fingerprint,
       addPrefix: PREFIX,
-      baselineBuildMs: buildMs.map((ms) => Math.round(ms)),
+      addPieces: { addMs: addMs.map((ms) => Math.round(ms)), baselineBuildMs: buildMs.map((ms) => Math.round(ms)) },
       // Without --full-baseline: the full-size hnswlib-node build that made the cached search index
       // (another run, maybe another day). Its ratio to `add.full` mixes two runs: context only.
       ...(full !== null

@@ -61,6 +61,35 @@ export function timedBuild(vectors: Float32Array, dims: number, n: number): { in
   return { index, ms };
 }
 
+/**
+ * An hnswlib-node build done piece by piece, so that its pieces can take turns with another side's
+ * (both then see the same moods of the machine). Each piece's rows are converted to plain arrays
+ * before its timing starts (the baseline's best case); `add` returns the piece's time in ms.
+ */
+export class PiecewiseBuild {
+  readonly index: HierarchicalNSW;
+  #next = 0;
+
+  constructor(
+    readonly vectors: Float32Array,
+    readonly dims: number,
+    capacity: number,
+  ) {
+    this.index = newIndex(dims, capacity);
+  }
+
+  /** Inserts rows [from, to), which must follow the rows inserted so far. */
+  add(from: number, to: number): number {
+    if (from !== this.#next) throw new Error(`piecewise build: rows from ${from}, expected ${this.#next}`);
+    const rows = asArrays(this.vectors, this.dims, from, to);
+    const t0 = performance.now();
+    rows.forEach((r, i) => this.index.addPoint(r, from + i));
+    const ms = performance.now() - t0;
+    this.#next = to;
+    return ms;
+  }
+}
+
 /** What the cache remembers about the build that made it. */
 export interface CacheInfo {
   readonly file: string;

@@ -19,7 +19,7 @@ export {
 
 export type { VectorMemoryOptions } from './memory.js';
 export type { NamespaceHandle, SearchOptions, Ask } from './namespace.js';
-export type { NamespaceOptions, NamespaceConfig } from './config.js';
+export type { NamespaceOptions, NamespaceConfig, IndexQuantization } from './config.js';
 export type { MemoryStats, OwnerMessage } from './owner.js';
 export type { MemoryEntry } from './entry.js';
 export type { MemoryHit } from './reader.js';

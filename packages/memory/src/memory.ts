@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type ActorRef, type ActorSystem, type Placement } from '@apiary/runtime';
-import type { NamespaceConfig, NamespaceOptions } from './config.js';
-import { createShared } from './shared-state.js';
+import { INDEX_QUANTIZATIONS, type NamespaceConfig, type NamespaceOptions } from './config.js';
+import { createShared, defaultMaxEntries } from './shared-state.js';
 import { memoryOwner, type OwnerMessage } from './owner.js';
 import { forgetReader, MemoryNamespace, type NamespaceHandle } from './namespace.js';
 import { NamespaceExistsError, UnknownNamespaceError } from './errors.js';
@@ -128,20 +128,24 @@ export class VectorMemory {
     if (indexThreshold > tailCapacity / 2) throw new InvalidArgumentError('indexThreshold', 'must be at most half of tailCapacity');
     const snapshotEveryWrites = int('snapshotEveryWrites', o.snapshotEveryWrites, Math.max(64, Math.min(Math.floor(393_216 / dimensions), tailCapacity / 2)));
     if (snapshotEveryWrites > tailCapacity / 2) throw new InvalidArgumentError('snapshotEveryWrites', 'must be at most half of tailCapacity');
-    const maxEntries = int('maxEntries', o.maxEntries, 4_000_000);
+    const maxEntries = int('maxEntries', o.maxEntries, defaultMaxEntries(dimensions));
+    const quantization = o.quantization ?? 'bf16';
+    if (!INDEX_QUANTIZATIONS.includes(quantization)) throw new InvalidArgumentError('quantization', `must be one of ${INDEX_QUANTIZATIONS.join(', ')}`);
     return {
       name,
       dimensions,
       connectivity: int('connectivity', o.connectivity, 16, 2),
       expansionAdd: int('expansionAdd', o.expansionAdd, 128),
       expansionSearch: int('expansionSearch', o.expansionSearch, 64),
+      quantization,
       indexThreshold,
+      tailCapacity,
       snapshotEveryWrites,
       snapshotEveryMs: int('snapshotEveryMs', o.snapshotEveryMs, 1_000),
       snapshotDir: this.#root,
       fileStem: `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`,
       persistDir: this.#options.dir === undefined ? null : join(this.#options.dir, encodeURIComponent(name)),
-      shared: createShared({ dimensions, ringSlots: tailCapacity, maxEntries, maxRecordBytes: int('maxRecordBytes', o.maxRecordBytes, 2 ** 30) }),
+      shared: createShared({ dimensions, maxEntries, maxRecordBytes: int('maxRecordBytes', o.maxRecordBytes, 2 ** 30) }),
     };
   }
 }

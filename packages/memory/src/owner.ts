@@ -161,14 +161,15 @@ async function add(state: OwnerState, entries: readonly MemoryEntry[], queueFlus
     const record: EntryRecord = { id: e.id, metadata: e.metadata ?? {}, origin: e.origin ?? null, at: now };
     return { vector: checkedEntry(name, dimensions, e.vector, i), record };
   });
-  // Write in chunks the tail can take (each visible to readers once committed); a full tail is
-  // emptied into a snapshot first. The thread's event loop runs between chunks, so a huge batch
-  // cannot starve the heartbeat that tells the runtime this thread is alive.
-  const chunk = Math.max(1, Math.floor(state.writer.ringSlots / 2));
+  // Write in chunks (each visible to readers once committed); a tail that would pass its capacity
+  // goes into a snapshot first, which bounds what searches scan by brute force. The thread's event
+  // loop runs between chunks, so a huge batch cannot starve the heartbeat that says it is alive.
+  const { tailCapacity } = state.config;
+  const chunk = Math.max(1, Math.floor(tailCapacity / 2));
   for (let from = 0; from < prepared.length; from += chunk) {
     const part = prepared.slice(from, from + chunk);
     if (from > 0) await yieldToLoop();
-    if (state.writer.room() < part.length) await flush(state, true);
+    if (tailOf(state.writer) + part.length > tailCapacity) await flush(state, true);
     const first = state.writer.committed();
     state.persistence?.logAdds(part.map((p, i) => ({ slot: first + i, record: p.record, vector: p.vector })));
     const slots = state.writer.append(name, part);
@@ -186,6 +187,9 @@ async function add(state: OwnerState, entries: readonly MemoryEntry[], queueFlus
   }
   return { written: prepared.length };
 }
+
+/** Entries committed but not in the published snapshot. */
+const tailOf = (writer: SharedWriter): number => writer.committed() - writer.snapshot().covered;
 
 function remove(state: OwnerState, ids: readonly string[]): { readonly deleted: number } {
   if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new InvalidArgumentError('ids', 'must be an array of strings');
@@ -231,10 +235,11 @@ function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY): void
     const { dimensions } = state.config;
     const keys = new BigUint64Array(live.length);
     const vectors = new Float32Array(live.length * dimensions);
+    // A copy: the binding must not be handed a view into shared memory (see vectors.ts).
     live.forEach((slot, i) => {
       keys[i] = BigInt(slot);
-      const row = state.writer.ringRow(slot);
-      vectors.set(state.writer.ring.subarray(row, row + dimensions), i * dimensions);
+      const row = state.writer.row(slot);
+      vectors.set(state.writer.vectors.subarray(row, row + dimensions), i * dimensions);
     });
     try {
       // Concurrent insertion builds a slightly looser graph (a few in a thousand self-queries missed
@@ -343,23 +348,22 @@ function recoverFromShared(state: OwnerState): void {
 /** At first start with a persistence directory: the checkpoint, then the write log after it. */
 async function restoreFromDisk(state: OwnerState): Promise<void> {
   const { writer, config } = state;
-  const persisted = Persistence.read(config.persistDir!);
+  const persisted = Persistence.read(config.persistDir!, config.dimensions);
   if (persisted.records.length === 0 && persisted.log.length === 0) return;
   const restored = persisted.records.length;
-  writer.append(config.name, persisted.records.map((r) => ({ vector: null, record: r.record })));
+  const { dimensions } = config;
+  writer.append(config.name, persisted.records.map((r, slot) => ({ vector: persisted.vectors.subarray(slot * dimensions, (slot + 1) * dimensions), record: r.record })));
   persisted.records.forEach((r, slot) => r.deleted && writer.delete(slot));
   if (persisted.indexPath !== null) state.index.load(persisted.indexPath);
   state.indexed = persisted.covered;
-  // Slots between the index and the records (a crash mid-checkpoint) go straight into the index.
-  const gap = persisted.log.filter((l): l is Extract<typeof l, { op: 'add' }> => l.op === 'add' && l.slot >= persisted.covered && l.slot < restored);
-  for (const line of gap) if (!writer.isDeleted(line.slot)) state.index.add(BigInt(line.slot), line.vector, INDEX_THREADS);
-  state.indexed = restored;
+  // Slots between the index and the records (a crash mid-checkpoint) go into the index from their rows.
+  indexPending(state);
   if (state.indexed > 0) publishSnapshot(state);
   const later = persisted.log.filter((l): l is Extract<typeof l, { op: 'add' }> => l.op === 'add' && l.slot >= restored);
-  const chunk = Math.max(1, Math.floor(writer.ringSlots / 2));
+  const chunk = Math.max(1, Math.floor(config.tailCapacity / 2));
   for (let from = 0; from < later.length; from += chunk) {
     const part = later.slice(from, from + chunk);
-    if (writer.room() < part.length) await flush(state, true);
+    if (tailOf(writer) + part.length > config.tailCapacity) await flush(state, true);
     writer.append(config.name, part.map((l) => ({ vector: l.vector, record: l.record })));
   }
   const deletes = persisted.log.filter((l) => l.op === 'del').map((l) => l.slot);

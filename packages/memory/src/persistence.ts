@@ -14,8 +14,10 @@ export interface Persisted {
   /** Slots below this are in the checkpoint's index file (`indexPath`); 0 and null when there is none. */
   readonly covered: number;
   readonly indexPath: string | null;
-  /** Every slot below `covered`: its record and whether it was deleted. */
+  /** Every slot up to the checkpoint (at least `covered`): its record and whether it was deleted. */
   readonly records: readonly { readonly record: EntryRecord; readonly deleted: boolean }[];
+  /** The vectors of `records`, row after row. */
+  readonly vectors: Float32Array;
   /** Writes after the checkpoint, in order. */
   readonly log: readonly ({ op: 'add'; slot: number; record: EntryRecord; vector: Float32Array } | { op: 'del'; slot: number })[];
 }
@@ -46,9 +48,16 @@ export class Persistence {
   }
 
   /** Reads the directory back (empty when it is new). */
-  static read(dir: string): Persisted {
+  static read(dir: string, dimensions: number): Persisted {
     const lines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0) : []);
     const records = lines(join(dir, 'records.ndjson')).map((l) => JSON.parse(l) as { record: EntryRecord; deleted: boolean });
+    // Renamed into place before the records, so it holds a row for every record (and maybe more).
+    const vectorsPath = join(dir, 'vectors.f32');
+    const vectorBytes = existsSync(vectorsPath) ? readFileSync(vectorsPath) : Buffer.alloc(0);
+    const vectors = new Float32Array(vectorBytes.buffer, vectorBytes.byteOffset, Math.floor(vectorBytes.byteLength / 4));
+    if (records.length > 0 && vectors.length < records.length * dimensions) {
+      throw new Error(`${vectorsPath} holds ${vectors.length / dimensions} vectors of ${dimensions} floats, not the ${records.length} the records need`);
+    }
     // The newest index no newer than the records (see checkpoint() for why that pair is consistent).
     const covered = indexFiles(dir)
       .filter((c) => c <= records.length)
@@ -63,7 +72,7 @@ export class Persistence {
       }
       log.push(parsed.op === 'add' ? { op: 'add', slot: parsed.slot, record: parsed.record, vector: base64ToF32(parsed.vector) } : parsed);
     }
-    return { covered: Math.max(covered, 0), indexPath: covered < 0 ? null : join(dir, `index-${covered}.usearch`), records, log };
+    return { covered: Math.max(covered, 0), indexPath: covered < 0 ? null : join(dir, `index-${covered}.usearch`), records, vectors: vectors.slice(0, records.length * dimensions), log };
   }
 
   logAdds(entries: readonly { slot: number; record: EntryRecord; vector: Float32Array }[]): void {
@@ -85,15 +94,18 @@ export class Persistence {
     const records: string[] = [];
     for (let slot = 0; slot < covered; slot++) records.push(JSON.stringify({ record: writer.record(slot), deleted: writer.isDeleted(slot) }));
     writeFile(tmp('records.ndjson'), records.length === 0 ? '' : records.join('\n') + '\n', this.fsync);
+    writeFile(tmp('vectors.f32'), new Uint8Array(writer.vectors.buffer, 0, writer.row(covered) * 4), this.fsync);
     index.save(tmp('index'));
     const log: string[] = [];
     const end = writer.committed();
     for (let slot = covered; slot < end; slot++) {
-      const row = writer.ringRow(slot);
-      log.push(JSON.stringify({ op: 'add', slot, record: writer.record(slot), vector: f32ToBase64(writer.ring.slice(row, row + writer.dimensions)) } satisfies LogLine));
+      const row = writer.row(slot);
+      log.push(JSON.stringify({ op: 'add', slot, record: writer.record(slot), vector: f32ToBase64(writer.vectors.slice(row, row + writer.dimensions)) } satisfies LogLine));
       if (writer.isDeleted(slot)) log.push(JSON.stringify({ op: 'del', slot } satisfies LogLine));
     }
     writeFile(tmp('writes.log'), log.length === 0 ? '' : log.join('\n') + '\n', this.fsync);
+    // Vectors before records: whatever point a crash stops at, every record has its row.
+    renameSync(tmp('vectors.f32'), join(this.dir, 'vectors.f32'));
     renameSync(tmp('records.ndjson'), join(this.dir, 'records.ndjson'));
     renameSync(tmp('index'), join(this.dir, `index-${covered}.usearch`));
     closeSync(this.#log);
@@ -113,10 +125,11 @@ export class Persistence {
   }
 }
 
-function writeFile(path: string, text: string, fsync: boolean): void {
+function writeFile(path: string, content: string | Uint8Array, fsync: boolean): void {
   const fd = openSync(path, 'w');
   try {
-    writeSync(fd, text);
+    if (typeof content === 'string') writeSync(fd, content);
+    else for (let at = 0; at < content.length; ) at += writeSync(fd, content, at, content.length - at);
     if (fsync) fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -7,10 +7,10 @@ import { MemoryCapacityError } from './errors.js';
  */
 export class SharedWriter extends SharedViews {
   /**
-   * Appends entries (vectors already normalised) and publishes them all at once. The caller makes
-   * sure the ring has room (`room()`): slots not yet covered by a snapshot must not be overwritten.
+   * Appends entries (vectors already normalised) and publishes them all at once. A restored entry
+   * comes with the vector it had; every slot has one.
    */
-  append(namespace: string, entries: readonly { vector: Float32Array | null; record: EntryRecord }[]): number[] {
+  append(namespace: string, entries: readonly { vector: Float32Array; record: EntryRecord }[]): number[] {
     let slot = this.committed();
     let bytes = Atomics.load(this.header, H.RECORD_BYTES);
     const slots: number[] = [];
@@ -18,8 +18,7 @@ export class SharedWriter extends SharedViews {
       const length = this.#writeRecord(namespace, slot, bytes, record);
       this.offsets[slot * 2] = bytes;
       this.offsets[slot * 2 + 1] = length;
-      // A restored entry already in the index has no vector to keep (null).
-      if (vector !== null) this.ring.set(vector, this.ringRow(slot));
+      this.vectors.set(vector, this.row(slot));
       Atomics.store(this.deleted, slot, 0);
       bytes += length;
       slots.push(slot++);
@@ -35,11 +34,6 @@ export class SharedWriter extends SharedViews {
     if (Atomics.compareExchange(this.deleted, slot, 0, 1) !== 0) return false;
     Atomics.sub(this.header, H.LIVE, 1);
     return true;
-  }
-
-  /** How many more slots fit in the ring before one not yet in a snapshot would be overwritten. */
-  room(): number {
-    return this.snapshot().covered + this.ringSlots - this.committed();
   }
 
   /** Publishes snapshot `version`, which holds every slot below `covered`. */
@@ -66,16 +60,21 @@ export class SharedWriter extends SharedViews {
     return length;
   }
 
+  /** Grows the shared buffers (slots by doubling) so that `slot` and `recordBytes` fit, and the views with them. */
   #ensure(namespace: string, slot: number, recordBytes: number): void {
-    const { records, offsets, deleted } = this.handles;
+    const { vectors, records, offsets, deleted } = this.handles;
     if ((slot + 1) * 16 > offsets.byteLength) {
-      if ((slot + 1) * 16 > offsets.maxByteLength) throw new MemoryCapacityError(namespace, 'entries', offsets.maxByteLength / 16);
-      offsets.grow(Math.min(offsets.maxByteLength, Math.max((slot + 1) * 16, offsets.byteLength * 2)));
-      deleted.grow(Math.min(deleted.maxByteLength, offsets.byteLength / 16));
+      const max = offsets.maxByteLength / 16;
+      if (slot + 1 > max) throw new MemoryCapacityError(namespace, 'entries', max);
+      const slots = Math.min(max, Math.max(slot + 1, (offsets.byteLength / 16) * 2));
+      vectors.grow(slots * this.dimensions * 4);
+      offsets.grow(slots * 16);
+      deleted.grow(slots);
     }
     if (recordBytes > records.byteLength) {
       if (recordBytes > records.maxByteLength) throw new MemoryCapacityError(namespace, 'metadata bytes', records.maxByteLength);
       records.grow(Math.min(records.maxByteLength, Math.max(recordBytes, records.byteLength * 2)));
     }
+    this.cover(slot + 1);
   }
 }
