@@ -158,6 +158,59 @@ test('metadata JSON cannot hold and a non-string origin are refused before anyth
   assert.is((await ns.stats()).live, 0);
 });
 
+test('scores are exact cosines for index and tail hits alike, whatever the index stores', async (ctx) => {
+  const data = clustered(600, DIMS, 6, 31);
+  const exact = (a: readonly number[], b: readonly number[]): number => {
+    let ab = 0, aa = 0, bb = 0;
+    for (let j = 0; j < a.length; j++) {
+      ab += a[j]! * b[j]!;
+      aa += a[j]! * a[j]!;
+      bb += b[j]! * b[j]!;
+    }
+    return ab / Math.sqrt(aa * bb);
+  };
+  for (const quantization of ['bf16', 'f16', 'f32'] as const) {
+    const ns = await ctx.memory.create(`exact-${quantization}`, { dimensions: DIMS, indexThreshold: 64, snapshotEveryMs: 60_000, quantization });
+    await ns.add(Array.from({ length: 500 }, (_, i) => ({ id: `s${i}`, vector: vec(data, i) })));
+    assert.is((await ns.snapshot()).snapshotCovered, 500);
+    await ns.add(Array.from({ length: 100 }, (_, i) => ({ id: `t${i}`, vector: vec(data, 500 + i) })));
+    assert.is((await ns.stats()).tail, 100);
+    for (const q of [3, 250, 499, 520, 599]) {
+      const hits = await ns.search(vec(data, q), { k: 5 });
+      assert.is(hits[0]?.id, q < 500 ? `s${q}` : `t${q - 500}`, `${quantization} query ${q}`);
+      for (const h of hits) {
+        const i = h.id.startsWith('s') ? Number(h.id.slice(1)) : 500 + Number(h.id.slice(1));
+        // f32 arithmetic on normalised rows: within 1e-5 of the cosine; a bf16 index's own distances are off by ~1e-3.
+        assert.ok(Math.abs(h.score - exact(vec(data, q), vec(data, i))) < 1e-5, `${quantization} ${h.id}: ${h.score}`);
+      }
+    }
+  }
+});
+
+test('bad namespace options are typed errors: an unknown quantization, a capacity no shared buffer can hold', async (ctx) => {
+  assert.is(await codeOf(ctx.memory.create('bad-q', { dimensions: DIMS, quantization: 'i8' as never })), 'APIARY_ERR_INVALID_ARGUMENT');
+  assert.is(await codeOf(ctx.memory.create('bad-cap', { dimensions: DIMS, maxEntries: 2 ** 50 })), 'APIARY_ERR_INVALID_ARGUMENT');
+  assert.equal(ctx.memory.names().filter((n) => n === 'bad-q' || n === 'bad-cap'), []);
+});
+
+test('a reader on another thread follows the shared vectors as they grow past their first size', async (ctx) => {
+  // The shared buffers start with room for 1,024 slots and double: the reader's views must follow.
+  const ns = await ctx.memory.create('vector-growth', { dimensions: DIMS, snapshotEveryMs: 60_000, indexThreshold: 8_000 });
+  const data = clustered(5_000, DIMS, 20, 37);
+  const reader = (await ctx.system.spawn(probe, { props: ns.handle, placement: { thread: 2 } })) as ActorRef<ProbeMsg, unknown>;
+  await ns.add({ id: 'g0', vector: vec(data, 0) });
+  assert.is(((await ctx.system.ask(reader, { type: 'search', vector: vec(data, 0), k: 1 })) as MemoryHit[])[0]?.id, 'g0');
+  for (const [from, to] of [[1, 1_500], [1_500, 5_000]] as const) {
+    await ns.add(Array.from({ length: to - from }, (_, j) => ({ id: `g${from + j}`, vector: vec(data, from + j) })));
+    for (const i of [from, to - 1]) {
+      const hit = ((await ctx.system.ask(reader, { type: 'search', vector: vec(data, i), k: 1 })) as MemoryHit[])[0];
+      assert.is(hit?.id, `g${i}`);
+      assert.ok(Math.abs(hit!.score - 1) < 1e-5);
+    }
+  }
+  assert.is((await ns.stats()).snapshotVersion, 0); // all of it from the shared rows, no index
+});
+
 test('batches of any size keep indexing: a small one that grows the index does not break the next big one', async (ctx) => {
   // 4,096, then 904 (which grew the capacity to 8,192 on one thread), then 2,048 without growing it:
   // inserts that mixed 1 and 2 threads used to fail here part-way, and every later flush with them.
