@@ -23,9 +23,11 @@ const MAX_CANDIDATES = 4_096;
 /**
  * How many candidates to take from the index for a top `k`: the index ranks by its reduced-precision
  * copy of the vectors (bf16 by default), so a few more than k are scored again exactly and the best
- * k kept (with 16 for k = 10, recall matched exact f32 ranking on the suite's data).
+ * k kept. Measured at k = 10 on the suite's data (100,000 x 384, bf16): 10 candidates gave recall@10
+ * 0.998 / 0.944 (topical / isotropic), 12 gave 1.000 / 0.970, 13 gave 1.000 / 0.971, 16 no more;
+ * each candidate costs a cold row of shared memory (~1 us).
  */
-export const candidatePool = (k: number): number => Math.max(k + 4, Math.ceil(k * 1.6));
+export const candidatePool = (k: number): number => k + Math.max(3, Math.ceil(k * 0.3));
 
 /**
  * A thread's reader of one namespace: it views the latest published snapshot (a memory-mapped file,
@@ -79,8 +81,15 @@ export class NamespaceReader {
     const keys = this.#index!.search(query, want, 1).keys;
     const { deleted, vectors } = this.views;
     const rows: number[] = [];
-    for (const slot of slotsOf(keys)) if (deleted[slot] === 0) rows.push(this.views.row(slot));
-    prefetchRows(vectors, rows, this.views.dimensions);
+    // The candidates' record offsets are read now too, so that their misses overlap the rows'.
+    const { offsets } = this.views;
+    let touched = 0;
+    for (const slot of slotsOf(keys)) {
+      if (deleted[slot] !== 0) continue;
+      rows.push(this.views.row(slot));
+      touched += offsets[slot * 2]!;
+    }
+    touched += prefetchRows(vectors, rows, this.views.dimensions);
     // The best k by exact score, kept sorted (k is small; an insertion beats sorting every candidate).
     const slots: number[] = [];
     const scores: number[] = [];
@@ -99,7 +108,8 @@ export class NamespaceReader {
       slots[at] = slot;
     }
     if (live < Math.min(k, size) && want < size) return null;
-    return this.views.records(slots).map((record, i) => hit(record, scores[i]!));
+    // (`touched` is only read so that no optimiser drops the loads above.)
+    return touched < 0 ? [] : this.views.records(slots).map((record, i) => hit(record, scores[i]!));
   }
 
   /**
