@@ -55,9 +55,10 @@ interface OwnerState {
 }
 
 /**
- * The only writer of a namespace. Writes land in the shared tail (visible to every thread at once),
- * then in its mutable USearch index; snapshots of that index are published for the readers. After a
- * crash it rebuilds from the last snapshot plus the shared tail, which holds every acknowledged write.
+ * The only writer of a namespace. Writes land in shared memory (visible to every thread at once: the
+ * tail, until a snapshot covers them), then in its mutable USearch index; snapshots of that index are
+ * published for the readers. After a crash it rebuilds from the last snapshot plus the tail: shared
+ * memory holds every acknowledged write.
  */
 export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
   async setup(config: NamespaceConfig, ctx): Promise<OwnerState> {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Index } from 'usearch';
 import { H, SharedViews, type EntryRecord } from './shared-state.js';
-import { dot, prefetchRows } from './vectors.js';
+import { dot } from './vectors.js';
 import { matchesFilter, type MetadataFilter } from './filter.js';
 import { indexOptions, snapshotPath, type NamespaceConfig } from './config.js';
 
@@ -79,37 +79,19 @@ export class NamespaceReader {
     const deletions = Atomics.load(this.views.header, H.COMMITTED) > Atomics.load(this.views.header, H.LIVE);
     const want = Math.min(size, candidatePool(k) + (deletions ? 8 : 0));
     const keys = this.#index!.search(query, want, 1).keys;
-    const { deleted, vectors } = this.views;
-    const rows: number[] = [];
-    // The candidates' record offsets are read now too, so that their misses overlap the rows'.
-    const { offsets } = this.views;
-    let touched = 0;
-    for (const slot of slotsOf(keys)) {
-      if (deleted[slot] !== 0) continue;
-      rows.push(this.views.row(slot));
-      touched += offsets[slot * 2]!;
-    }
-    touched += prefetchRows(vectors, rows, this.views.dimensions);
-    // The best k by exact score, kept sorted (k is small; an insertion beats sorting every candidate).
-    const slots: number[] = [];
-    const scores: number[] = [];
-    const live = rows.length;
-    for (const row of rows) {
-      const slot = row / this.views.dimensions;
-      const score = dot(query, vectors, row);
-      if (slots.length === k && score <= scores[k - 1]!) continue;
-      let at = slots.length === k ? k - 1 : slots.length;
-      while (at > 0 && scores[at - 1]! < score) {
-        scores[at] = scores[at - 1]!;
-        slots[at] = slots[at - 1]!;
-        at--;
-      }
-      scores[at] = score;
-      slots[at] = slot;
-    }
-    if (live < Math.min(k, size) && want < size) return null;
-    // (`touched` is only read so that no optimiser drops the loads above.)
-    return touched < 0 ? [] : this.views.records(slots).map((record, i) => hit(record, scores[i]!));
+    const deleted = this.views.deleted;
+    const live = slotsOf(keys).filter((slot) => deleted[slot] === 0);
+    if (live.length < Math.min(k, size) && want < size) return null;
+    const exact = this.#exactScores(query, live);
+    const best = live.map((slot, i) => ({ slot, score: exact[i]! })).sort((a, b) => b.score - a.score).slice(0, k);
+    return this.views.records(best.map((c) => c.slot)).map((record, i) => hit(record, best[i]!.score));
+  }
+
+  /** Exact scores of `slots` on their shared rows (prefetched together: see SharedViews.prefetch). */
+  #exactScores(query: Float32Array, slots: readonly number[]): number[] {
+    this.views.prefetch(slots);
+    const vectors = this.views.vectors;
+    return slots.map((slot) => dot(query, vectors, this.views.row(slot)));
   }
 
   /**
@@ -192,7 +174,7 @@ export class NamespaceReader {
   #searchIndex(query: Float32Array, k: number, filter: MetadataFilter | undefined, out: Candidate[]): void {
     const index = this.#index!;
     const size = this.#indexSize;
-    const { deleted, vectors } = this.views;
+    const deleted = this.views.deleted;
     // Deleted entries still sit in a snapshot until the next one: ask for a few more only when there
     // are any, and more when a filter will drop some.
     const pool = candidatePool(k);
@@ -217,11 +199,8 @@ export class NamespaceReader {
         }
         taken.push({ slot, record });
       }
-      prefetchRows(vectors, taken.map((t) => this.views.row(t.slot)), this.views.dimensions);
-      for (const { slot, record } of taken) {
-        const score = dot(query, vectors, this.views.row(slot));
-        out.push(record === undefined ? { slot, score } : { slot, score, record });
-      }
+      const scores = this.#exactScores(query, taken.map((t) => t.slot));
+      taken.forEach(({ slot, record }, i) => out.push(record === undefined ? { slot, score: scores[i]! } : { slot, score: scores[i]!, record }));
       if (found >= pool || want >= size || want >= MAX_CANDIDATES) return;
       if (seen === null) seen = new Set(out.map((c) => c.slot));
       want = Math.min(size, MAX_CANDIDATES, want * 4);

@@ -59,7 +59,7 @@ export function normalizedEntry(namespace: string, dimensions: number, vector: V
 /**
  * The owner's check of entry `i`: a Float32Array of unit length (what the namespace client sends)
  * is used as it is, without a copy; anything else is normalised as at the client. The result is
- * only read (copied into the shared tail and the write log).
+ * only read (copied into shared memory and the write log).
  */
 export function checkedEntry(namespace: string, dimensions: number, vector: VectorInput, i: number): Float32Array {
   if (vector instanceof Float32Array && vector.length === dimensions) {
@@ -88,22 +88,4 @@ export function dot(query: Float32Array, matrix: Float32Array, offset: number): 
   }
   for (; i < n; i++) s0 += query[i]! * matrix[offset + i]!;
   return s0 + s1 + s2 + s3;
-}
-
-/** Floats in a 64-byte cache line. */
-const LINE_FLOATS = 16;
-
-/**
- * Reads one float of every cache line of the given rows, line by line across the rows, before their
- * dot products run. Rows picked by an index search lie anywhere in a large shared buffer and are
- * cold: a dot product waits on its row's misses one after another (~3 us a 384-d row, measured),
- * while these loads are independent, so their misses overlap (~1 us a row with this first). Returns
- * the sum only so that no optimiser can drop the loads as unused.
- */
-export function prefetchRows(matrix: Float32Array, offsets: readonly number[], dimensions: number): number {
-  let sum = 0;
-  for (let i = 0; i < dimensions; i += LINE_FLOATS) {
-    for (let r = 0; r < offsets.length; r++) sum += matrix[offsets[r]! + i]!;
-  }
-  return sum;
 }
