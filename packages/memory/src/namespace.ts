@@ -4,7 +4,7 @@ import type { MemoryStats, OwnerMessage } from './owner.js';
 import { checkEntryFields, type MemoryEntry } from './entry.js';
 import { NamespaceReader, type MemoryHit } from './reader.js';
 import type { EntryRecord } from './shared-state.js';
-import { normalized, normalizedEntry, type VectorInput } from './vectors.js';
+import { normalizedEntry, type VectorInput } from './vectors.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 
 /**
@@ -108,21 +108,18 @@ export class MemoryNamespace {
 
   /** The `k` entries most similar to `vector` (cosine), best first. */
   async search(vector: VectorInput, options: SearchOptions = {}): Promise<MemoryHit[]> {
+    if (options.consistency !== 'owner') return this.searchNow(vector, options);
     const k = options.k ?? 10;
     if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError('k', 'must be an integer >= 1');
     const filter = validateFilter(options.filter);
-    if (options.consistency === 'owner') {
-      return (await this.#ask(this.#handle.owner, { type: 'search', vector: Array.isArray(vector) ? [...vector] : vector, k, ...(filter === undefined ? {} : { filter }) })) as MemoryHit[];
-    }
-    const query = normalized(this.name, this.dimensions, vector, 'search');
-    return this.#reader().search(query, k, filter);
+    return (await this.#ask(this.#handle.owner, { type: 'search', vector: Array.isArray(vector) ? [...vector] : vector, k, ...(filter === undefined ? {} : { filter }) })) as MemoryHit[];
   }
 
   /** Same as `search` with `local` consistency, synchronously (hot paths that cannot await). */
   searchNow(vector: VectorInput, options: Omit<SearchOptions, 'consistency'> = {}): MemoryHit[] {
     const k = options.k ?? 10;
     if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError('k', 'must be an integer >= 1');
-    return this.#reader().search(normalized(this.name, this.dimensions, vector, 'search'), k, validateFilter(options.filter));
+    return this.#reader().search(vector, k, validateFilter(options.filter));
   }
 
   /** The namespace's figures, from its owner. */

@@ -7,7 +7,7 @@ import { SharedWriter } from './writer.js';
 import { NamespaceReader, type MemoryHit } from './reader.js';
 import { indexOptions, snapshotPath, type NamespaceConfig } from './config.js';
 import { Persistence } from './persistence.js';
-import { checkedEntry, normalized, type VectorInput } from './vectors.js';
+import { checkedEntry, type VectorInput } from './vectors.js';
 import { checkEntryFields, type MemoryEntry } from './entry.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 import { MemoryStorageError } from './errors.js';
@@ -110,8 +110,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
         }
         case 'search': {
           if (!Number.isInteger(message.k) || message.k < 1) throw new InvalidArgumentError('k', 'must be an integer >= 1');
-          const vector = normalized(state.config.name, state.config.dimensions, message.vector, 'search');
-          return state.reader.search(vector, message.k, validateFilter(message.filter)) satisfies MemoryHit[];
+          return state.reader.search(message.vector, message.k, validateFilter(message.filter)) satisfies MemoryHit[];
         }
         case 'snapshot':
           await indexInSlices(state);

@@ -4,15 +4,11 @@ import { DimensionMismatchError, InvalidVectorError } from './errors.js';
 export type VectorInput = Float32Array | Float64Array | readonly number[];
 
 /**
- * Checks a vector at the boundary and returns it L2-normalised in a fresh Float32Array (fresh: the
- * native index ignores a view's byteOffset, so it must never see a view). Similarity is then the
- * inner product, which is what the index and the tail scan compute.
+ * Checks a vector at the boundary and writes it L2-normalised into `out` (`dimensions` long; an
+ * array of its own when it goes to the native index, which ignores a view's byteOffset), which it
+ * returns.
+ * Similarity is then the inner product, which is what the index and the tail scan compute.
  */
-export function normalized(namespace: string, dimensions: number, vector: VectorInput, where: string): Float32Array {
-  return normalizeInto(namespace, dimensions, vector, new Float32Array(dimensions), where);
-}
-
-/** {@link normalized}, written into `out` (`dimensions` long), which it returns. */
 export function normalizeInto(namespace: string, dimensions: number, vector: VectorInput, out: Float32Array, where: string): Float32Array {
   if (!(vector instanceof Float32Array || vector instanceof Float64Array || Array.isArray(vector))) {
     throw new InvalidVectorError(namespace, 'a vector must be a Float32Array, a Float64Array or an array of numbers', where);
