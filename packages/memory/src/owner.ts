@@ -233,14 +233,17 @@ function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY): void
   for (let slot = state.indexed; slot < end; slot++) if (!state.writer.isDeleted(slot)) live.push(slot);
   if (live.length > 0) {
     const { dimensions } = state.config;
-    const keys = new BigUint64Array(live.length);
-    const vectors = new Float32Array(live.length * dimensions);
-    // A copy: the binding must not be handed a view into shared memory (see vectors.ts).
-    live.forEach((slot, i) => {
-      keys[i] = BigInt(slot);
-      const row = state.writer.row(slot);
-      vectors.set(state.writer.vectors.subarray(row, row + dimensions), i * dimensions);
-    });
+    const { writer } = state;
+    const keys = BigUint64Array.from(live, (slot) => BigInt(slot));
+    // Live slots in one run (no deletion among them: a bulk load) go to the index as a view of their
+    // shared rows, which the binding's add reads in place (byteOffset honoured, tested); a run with
+    // gaps is gathered into a copy. Rows never change once committed, and the buffers cannot grow
+    // under the call (only this thread grows them).
+    const first = live[0]!;
+    const vectors =
+      live[live.length - 1]! - first + 1 === live.length
+        ? writer.vectors.subarray(writer.row(first), writer.row(first) + live.length * dimensions)
+        : gather(writer, live);
     try {
       // Concurrent insertion builds a slightly looser graph (a few in a thousand self-queries missed
       // on small sets, measured): small batches go in one at a time.
@@ -256,13 +259,21 @@ function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY): void
   state.indexed = end;
 }
 
+/** The rows of `slots`, copied into one array. */
+function gather(writer: SharedWriter, slots: readonly number[]): Float32Array {
+  const { dimensions } = writer;
+  const out = new Float32Array(slots.length * dimensions);
+  slots.forEach((slot, i) => out.set(writer.vectors.subarray(writer.row(slot), writer.row(slot) + dimensions), i * dimensions));
+  return out;
+}
+
 /**
  * Inserts the keys not in the index yet, one vector at a time: each runs on one thread, while the
  * binding is still told INDEX_THREADS.
  */
 function addEach(index: Index, keys: BigUint64Array, vectors: Float32Array, dimensions: number): void {
   for (let i = 0; i < keys.length; i++) {
-    if (index.contains(keys[i]!) !== true) index.add(keys[i]!, vectors.slice(i * dimensions, (i + 1) * dimensions), INDEX_THREADS);
+    if (index.contains(keys[i]!) !== true) index.add(keys[i]!, vectors.subarray(i * dimensions, (i + 1) * dimensions), INDEX_THREADS);
   }
 }
 

@@ -4,24 +4,18 @@ import { DimensionMismatchError, InvalidVectorError } from './errors.js';
 export type VectorInput = Float32Array | Float64Array | readonly number[];
 
 /**
- * Checks a vector at the boundary and writes it L2-normalised into `out` (`dimensions` long; an
- * array of its own when it goes to the native index, which ignores a view's byteOffset), which it
- * returns.
- * Similarity is then the inner product, which is what the index and the tail scan compute.
+ * Checks a vector at the boundary (type, length, finite entries, not all zeros) and returns its
+ * squared L2 norm.
  */
-export function normalizeInto(namespace: string, dimensions: number, vector: VectorInput, out: Float32Array, where: string): Float32Array {
+function checkedSquaredNorm(namespace: string, dimensions: number, vector: VectorInput, where: string): number {
   if (!(vector instanceof Float32Array || vector instanceof Float64Array || Array.isArray(vector))) {
     throw new InvalidVectorError(namespace, 'a vector must be a Float32Array, a Float64Array or an array of numbers', where);
   }
   if (vector.length !== dimensions) throw new DimensionMismatchError(namespace, dimensions, vector.length, where);
   let sum = 0;
-  if (vector instanceof Float32Array) {
+  if (vector instanceof Float32Array || vector instanceof Float64Array) {
     // Typed: every entry is a number; one finiteness check of the sum covers them all.
-    for (let i = 0; i < dimensions; i++) {
-      const x = vector[i]!;
-      out[i] = x;
-      sum += x * x;
-    }
+    for (let i = 0; i < dimensions; i++) sum += vector[i]! * vector[i]!;
     if (!Number.isFinite(sum)) {
       const bad = vector.findIndex((x) => !Number.isFinite(x));
       throw new InvalidVectorError(namespace, `entry ${bad} is ${String(vector[bad])}, not a finite number`, where);
@@ -30,20 +24,36 @@ export function normalizeInto(namespace: string, dimensions: number, vector: Vec
     for (let i = 0; i < dimensions; i++) {
       const x = vector[i];
       if (typeof x !== 'number' || !Number.isFinite(x)) throw new InvalidVectorError(namespace, `entry ${i} is ${String(x)}, not a finite number`, where);
-      out[i] = x;
       sum += x * x;
     }
   }
   if (sum === 0) throw new InvalidVectorError(namespace, 'the vector is all zeros', where);
-  const scale = 1 / Math.sqrt(sum);
-  for (let i = 0; i < dimensions; i++) out[i]! *= scale;
+  return sum;
+}
+
+/**
+ * Checks a vector at the boundary and writes it L2-normalised into `out` (`dimensions` long), which
+ * it returns. Similarity is then the inner product, which is what the index and the tail scan compute.
+ */
+export function normalizeInto(namespace: string, dimensions: number, vector: VectorInput, out: Float32Array, where: string): Float32Array {
+  const scale = 1 / Math.sqrt(checkedSquaredNorm(namespace, dimensions, vector, where));
+  for (let i = 0; i < dimensions; i++) out[i] = vector[i]! * scale;
   return out;
 }
 
 /**
- * `normalizeInto` for entry `i` of a batch, naming the entry (`entries[i].vector`) only when it
+ * The boundary check of entry `i` of a batch, naming the entry (`entries[i].vector`) only when it
  * fails: building that string for every entry of a large batch costs more than the check itself.
  */
+export function checkEntryVector(namespace: string, dimensions: number, vector: VectorInput, i: number): void {
+  try {
+    checkedSquaredNorm(namespace, dimensions, vector, 'entry');
+  } catch {
+    checkedSquaredNorm(namespace, dimensions, vector, `entries[${i}].vector`); // throws again, with the name
+  }
+}
+
+/** `normalizeInto` for entry `i` of a batch, named as `checkEntryVector` names it. */
 export function normalizedEntry(namespace: string, dimensions: number, vector: VectorInput, i: number, out = new Float32Array(dimensions)): Float32Array {
   try {
     return normalizeInto(namespace, dimensions, vector, out, 'entry');
