@@ -161,15 +161,7 @@ async function add(state: OwnerState, entries: readonly MemoryEntry[], queueFlus
     const record: EntryRecord = { id: e.id, metadata: e.metadata ?? {}, origin: e.origin ?? null, at: now };
     return { vector: checkedEntry(name, dimensions, e.vector, i), record };
   });
-  // Write in chunks (each visible to readers once committed); a tail that would pass its capacity
-  // goes into a snapshot first, which bounds what searches scan by brute force. The thread's event
-  // loop runs between chunks, so a huge batch cannot starve the heartbeat that says it is alive.
-  const { tailCapacity } = state.config;
-  const chunk = Math.max(1, Math.floor(tailCapacity / 2));
-  for (let from = 0; from < prepared.length; from += chunk) {
-    const part = prepared.slice(from, from + chunk);
-    if (from > 0) await yieldToLoop();
-    if (tailOf(state.writer) + part.length > tailCapacity) await flush(state, true);
+  for await (const part of chunksWithRoom(state, prepared)) {
     const first = state.writer.committed();
     state.persistence?.logAdds(part.map((p, i) => ({ slot: first + i, record: p.record, vector: p.vector })));
     const slots = state.writer.append(name, part);
@@ -190,6 +182,23 @@ async function add(state: OwnerState, entries: readonly MemoryEntry[], queueFlus
 
 /** Entries committed but not in the published snapshot. */
 const tailOf = (writer: SharedWriter): number => writer.committed() - writer.snapshot().covered;
+
+/**
+ * Cuts entries to write into chunks of half the tail capacity, each to be appended (and visible to
+ * readers) before the next is taken. A chunk that would take the tail past its capacity comes after
+ * a forced snapshot, which bounds what searches scan by brute force; the thread's event loop runs
+ * between chunks, so that a huge batch cannot starve the heartbeat that says the thread is alive.
+ */
+async function* chunksWithRoom<T>(state: OwnerState, entries: readonly T[]): AsyncGenerator<readonly T[]> {
+  const { tailCapacity } = state.config;
+  const chunk = Math.max(1, Math.floor(tailCapacity / 2));
+  for (let from = 0; from < entries.length; from += chunk) {
+    const part = entries.slice(from, from + chunk);
+    if (from > 0) await yieldToLoop();
+    if (tailOf(state.writer) + part.length > tailCapacity) await flush(state, true);
+    yield part;
+  }
+}
 
 function remove(state: OwnerState, ids: readonly string[]): { readonly deleted: number } {
   if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new InvalidArgumentError('ids', 'must be an array of strings');
@@ -371,12 +380,7 @@ async function restoreFromDisk(state: OwnerState): Promise<void> {
   indexPending(state);
   if (state.indexed > 0) publishSnapshot(state);
   const later = persisted.log.filter((l): l is Extract<typeof l, { op: 'add' }> => l.op === 'add' && l.slot >= restored);
-  const chunk = Math.max(1, Math.floor(config.tailCapacity / 2));
-  for (let from = 0; from < later.length; from += chunk) {
-    const part = later.slice(from, from + chunk);
-    if (tailOf(writer) + part.length > config.tailCapacity) await flush(state, true);
-    writer.append(config.name, part.map((l) => ({ vector: l.vector, record: l.record })));
-  }
+  for await (const part of chunksWithRoom(state, later)) writer.append(config.name, part);
   const deletes = persisted.log.filter((l) => l.op === 'del').map((l) => l.slot);
   markDeleted(state, deletes.filter((slot) => slot < writer.committed()));
   const end = writer.committed();
