@@ -183,12 +183,12 @@ export function bruteForce(vectors: Float32Array, dims: number, query: Float32Ar
  * so the queries go 50 at a time.
  */
 export function exactTopK(vectors: Float32Array, dims: number, queries: Float32Array, count: number, k: number): number[][] {
-  const { exactSearch } = require('usearch') as typeof import('usearch');
+  const { exactSearch, MetricKind } = require('usearch') as typeof import('usearch');
   const dataset = vectors.byteOffset === 0 && vectors.buffer instanceof ArrayBuffer ? vectors : vectors.slice();
   const out: number[][] = [];
   for (let from = 0; from < count; from += 50) {
     const n = Math.min(50, count - from);
-    const found = exactSearch(dataset, queries.slice(from * dims, (from + n) * dims), dims, k, 'ip', 2);
+    const found = exactSearch(dataset, queries.slice(from * dims, (from + n) * dims), dims, k, MetricKind.IP, 2);
     for (let i = 0; i < n; i++) out.push(Array.from(found.keys.subarray(i * k, (i + 1) * k), Number));
   }
   return out;
