@@ -244,6 +244,27 @@ test('the index holds each entry under its own vector, from rows read in place a
   }
 });
 
+test('concurrent add() calls of one client each write their own vectors (staging blocks are never shared)', async (ctx) => {
+  // Two calls in flight from one thread, each of two messages: each takes a staging block of its
+  // own; a shared one would let the second call's vectors overwrite the first's before the owner
+  // read them.
+  const ns = await ctx.memory.create('concurrent-adds', { dimensions: DIMS, indexThreshold: 64, snapshotEveryMs: 60_000 });
+  const data = clustered(6_010, DIMS, 24, 43);
+  const call = (from: number): Promise<{ readonly written: number }> =>
+    ns.add(Array.from({ length: 3_000 }, (_, j) => ({ id: `c${from + j}`, vector: vec(data, from + j) })));
+  const [a, b] = await Promise.all([call(0), call(3_000)]);
+  assert.is(a.written + b.written, 6_000);
+  for (const i of [0, 1_500, 2_047, 2_048, 2_999, 3_000, 4_500, 5_047, 5_048, 5_999]) {
+    const [best] = await ns.search(vec(data, i), { k: 1 });
+    assert.is(best?.id, `c${i}`, `query ${i}`);
+    assert.ok(Math.abs(best!.score - 1) < 1e-5, `query ${i}: ${best!.score}`);
+  }
+  // A pooled block again: ten replacements with rows never stored before.
+  await ns.add(Array.from({ length: 10 }, (_, j) => ({ id: `c${j}`, vector: vec(data, 6_000 + j) })));
+  assert.is((await ns.search(vec(data, 6_003), { k: 1 }))[0]?.id, 'c3');
+  assert.is((await ns.stats()).live, 6_000);
+});
+
 test('the README error table lists exactly the memory and embedder codes', () => {
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   const documented = [...readme.matchAll(/\|\s*`(APIARY_ERR_(?:MEMORY|EMBEDD)[A-Z_]*)`\s*\|/g)].map((m) => m[1]!);
