@@ -4,7 +4,7 @@ import type { MemoryStats, OwnerMessage } from './owner.js';
 import { checkEntryFields, type MemoryEntry } from './entry.js';
 import { NamespaceReader, type MemoryHit } from './reader.js';
 import type { EntryRecord } from './shared-state.js';
-import { checkEntryVector, normalizeInto, type VectorInput } from './vectors.js';
+import { checkEntryVector, scaleInto, type VectorInput } from './vectors.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 
 /**
@@ -100,18 +100,18 @@ export class MemoryNamespace {
     if (list.length === 0) throw new InvalidArgumentError('entries', 'must not be empty');
     const { config } = this.#handle;
     const dims = config.dimensions;
-    list.forEach((e, i) => {
+    const scales = Float64Array.from(list, (e, i) => {
       checkEntryFields(e, i);
-      checkEntryVector(config.name, dims, e.vector, i);
+      return 1 / Math.sqrt(checkEntryVector(config.name, dims, e.vector, i));
     });
     // Each message's vectors are normalised into a staging block of shared memory, which the message
-    // shares with the owner instead of copying (see takeBlock).
+    // shares with the owner instead of copying (see takeBlock). The owner checks them again.
     const block = takeBlock(dims);
     let written = 0;
     for (let from = 0; from < list.length; from += ADD_MESSAGE_ENTRIES) {
       const part = list.slice(from, from + ADD_MESSAGE_ENTRIES).map((e, j) => ({
         ...e,
-        vector: normalizeInto(config.name, dims, e.vector, block.subarray(j * dims, (j + 1) * dims), 'entry'),
+        vector: scaleInto(e.vector, scales[from + j]!, block.subarray(j * dims, (j + 1) * dims)),
         origin: e.origin ?? this.#origin,
       }));
       written += ((await this.#ask(this.#handle.owner, { type: 'add', entries: part }, { timeoutMs: 60_000 })) as { written: number }).written;

@@ -36,30 +36,31 @@ function checkedSquaredNorm(namespace: string, dimensions: number, vector: Vecto
  * it returns. Similarity is then the inner product, which is what the index and the tail scan compute.
  */
 export function normalizeInto(namespace: string, dimensions: number, vector: VectorInput, out: Float32Array, where: string): Float32Array {
-  const scale = 1 / Math.sqrt(checkedSquaredNorm(namespace, dimensions, vector, where));
-  for (let i = 0; i < dimensions; i++) out[i] = vector[i]! * scale;
+  return scaleInto(vector, 1 / Math.sqrt(checkedSquaredNorm(namespace, dimensions, vector, where)), out);
+}
+
+/** Writes `vector` times `scale` into `out` (as long as `vector`, checked already), which it returns. */
+export function scaleInto(vector: VectorInput, scale: number, out: Float32Array): Float32Array {
+  for (let i = 0; i < vector.length; i++) out[i] = vector[i]! * scale;
   return out;
 }
 
 /**
- * The boundary check of entry `i` of a batch, naming the entry (`entries[i].vector`) only when it
- * fails: building that string for every entry of a large batch costs more than the check itself.
+ * The boundary check of entry `i` of a batch; returns its squared L2 norm. The entry is named
+ * (`entries[i].vector`) only when it fails: building that string for every entry of a large batch
+ * costs more than the check itself.
  */
-export function checkEntryVector(namespace: string, dimensions: number, vector: VectorInput, i: number): void {
+export function checkEntryVector(namespace: string, dimensions: number, vector: VectorInput, i: number): number {
   try {
-    checkedSquaredNorm(namespace, dimensions, vector, 'entry');
+    return checkedSquaredNorm(namespace, dimensions, vector, 'entry');
   } catch {
-    checkedSquaredNorm(namespace, dimensions, vector, `entries[${i}].vector`); // throws again, with the name
+    return checkedSquaredNorm(namespace, dimensions, vector, `entries[${i}].vector`); // throws again, with the name
   }
 }
 
 /** `normalizeInto` for entry `i` of a batch, named as `checkEntryVector` names it. */
 export function normalizedEntry(namespace: string, dimensions: number, vector: VectorInput, i: number, out = new Float32Array(dimensions)): Float32Array {
-  try {
-    return normalizeInto(namespace, dimensions, vector, out, 'entry');
-  } catch {
-    return normalizeInto(namespace, dimensions, vector, out, `entries[${i}].vector`); // throws again, with the name
-  }
+  return scaleInto(vector, 1 / Math.sqrt(checkEntryVector(namespace, dimensions, vector, i)), out);
 }
 
 /**
