@@ -93,6 +93,11 @@ test('namespaces are separate, and bad input gets typed errors', async (ctx) => 
   assert.is(await codeOf(a.search([1, 2, 3])), MemoryErrorCodes.DIMENSION_MISMATCH);
   assert.throws(() => ctx.memory.get('nope'), (e: { code?: string }) => e.code === MemoryErrorCodes.UNKNOWN_NAMESPACE);
   assert.is(await codeOf(ctx.memory.create('ns-a', { dimensions: DIMS })), MemoryErrorCodes.NAMESPACE_EXISTS);
+  // A batch with one bad entry fails whole, naming the entry.
+  const batch = [0, 1, 2].map((i) => ({ id: `batch${i}`, vector: i === 2 ? vec(data, 1).map((x, j) => (j === 5 ? Number.POSITIVE_INFINITY : x)) : vec(data, 1) }));
+  const failed = await a.add(batch).then(() => null, (e: Error & { code?: string }) => e);
+  assert.is(failed?.code, MemoryErrorCodes.INVALID_VECTOR);
+  assert.ok(failed!.message.startsWith('entries[2].vector: entry 5 is Infinity'), failed!.message);
   // The owner validates too: a message that skips the client's checks is answered with the error.
   assert.is(await codeOf(ctx.system.ask(a.handle.owner, { type: 'add', entries: [{ id: 'raw', vector: [1, 2] }] })), MemoryErrorCodes.DIMENSION_MISMATCH);
   assert.is((await a.stats()).live, 1); // nothing half-written
