@@ -227,7 +227,10 @@ test('batches of any size keep indexing: a small one that grows the index does n
     const stats = await ns.snapshot();
     assert.is(stats.snapshotCovered, to);
   }
-  assert.is((await ns.search(vec(data, 6_000), { k: 1 }))[0]?.id, 'b6000');
+  // The last batch is searchable (a self-query may miss now and then in a two-thread graph).
+  let found = 0;
+  for (let i = 5_000; i < 7_048; i += 100) if ((await ns.search(vec(data, i), { k: 1 }))[0]?.id === `b${i}`) found++;
+  assert.ok(found >= 19, `${found} of 21 entries of the last batch found themselves`);
 });
 
 test('the index holds each entry under its own vector, from rows read in place and from rows gathered around deletions', async (ctx) => {
@@ -241,11 +244,18 @@ test('the index holds each entry under its own vector, from rows read in place a
   const stats = await ns.snapshot();
   assert.is(stats.tail, 0);
   assert.is(stats.live, 5_000);
-  const queries = [...Array.from({ length: 52 }, (_, j) => j * 97).filter((i) => i < 2_990 || i >= 3_000), 2_989, 3_000, 5_000, 5_009];
-  for (const i of queries) {
-    const [best] = await ns.search(vec(data, i), { k: 1 });
-    assert.is(best?.id, id(i), `query ${i}`);
-    assert.ok(Math.abs(best!.score - 1) < 1e-5, `query ${i}: ${best!.score}`);
+  // Each entry searched for with its own vector finds itself (score 1) unless the graph missed it:
+  // two-thread inserts build a slightly different graph every run, and a self-query misses now and
+  // then. An entry indexed under another row's vector is found by almost none of its own queries.
+  const slices = [[0, 2_048], [2_048, 4_096], [4_096, 5_010]] as const;
+  for (const [from, to] of slices) {
+    const queries = Array.from({ length: Math.ceil((to - from) / 7) }, (_, j) => from + j * 7).filter((i) => i < 2_990 || i >= 3_000);
+    let found = 0;
+    for (const i of queries) {
+      const [best] = await ns.search(vec(data, i), { k: 1 });
+      if (best?.id === id(i) && Math.abs(best.score - 1) < 1e-5) found++;
+    }
+    assert.ok(found >= 0.97 * queries.length, `slice [${from}, ${to}): ${found} of ${queries.length} entries found themselves`);
   }
 });
 
