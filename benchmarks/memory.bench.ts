@@ -10,8 +10,6 @@
  *   baseline.hnswlib-node       the same queries against hnswlib-node (same M, efC, ef), searched by the
  *                               same actor on the same worker thread ("in-thread"), blocks in turn
  *   baseline.brute-force-js     exact top-10 by a plain JS scan of every vector (40 queries)
- * recall10 is over the first 500 queries, against USearch's native exhaustive f32 scan (checked
- * against the JS scan's answers on the 40 it made).
  *   add                         about the first quarter of the vectors (24,576 of 100,000: whole
  *                               add() calls of 4,096) written through the namespace client (owner on
  *                               a worker thread), one call per piece, each piece until a snapshot
@@ -23,7 +21,9 @@
  *                               this run (30-40 s); without it the full index for searches is cached
  *                               in .cache/ by the first run
  * Ratios: search.any-thread/baseline.hnswlib-node and search.any-thread/baseline.brute-force-js (p50
- * latency), add/baseline.hnswlib-node (throughput). Fields recall10 and freshWriteVisibleMs.
+ * latency), add/baseline.hnswlib-node (throughput). Fields recall10 and freshWriteVisibleMs; recall10
+ * is over the first 500 queries, against USearch's native exhaustive f32 scan (checked against the
+ * JS scan's answers on the 40 it made).
  * Threads: the namespace owner on worker thread 1, the searching actor (namespace and hnswlib-node
  * searches) on worker thread 2, the writer of the fresh-write figure and the builds on the main thread.
  */
@@ -70,7 +70,7 @@ const ROUNDS = 100;
 const WARMUP_QUERIES = 200;
 /**
  * Queries the plain JavaScript scan answers (the brute-force baseline's samples, ~40-60 ms each).
- * Recall is measured over all QUERIES against USearch's native exhaustive scan, checked against
+ * Recall is measured over RECALL_QUERIES against USearch's native exhaustive scan, checked against
  * the JavaScript scan on these.
  */
 const EXACT_QUERIES = 40;
