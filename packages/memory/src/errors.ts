@@ -11,6 +11,7 @@ export const MemoryErrorCodes = {
   NAMESPACE_EXISTS: 'APIARY_ERR_MEMORY_NAMESPACE_EXISTS',
   CAPACITY: 'APIARY_ERR_MEMORY_CAPACITY',
   STORAGE: 'APIARY_ERR_MEMORY_STORAGE',
+  OPTIMIZE: 'APIARY_ERR_MEMORY_OPTIMIZE',
 } as const;
 
 /** A stable memory error code. */
@@ -68,4 +69,17 @@ export class MemoryStorageError extends MemoryError {
   }
 }
 
-for (const Ctor of [DimensionMismatchError, InvalidVectorError, UnknownNamespaceError, NamespaceExistsError, MemoryCapacityError, MemoryStorageError]) registerErrorClass(Ctor);
+/**
+ * An `optimize()` that did not finish: the owner restarted or stopped meanwhile, or the rebuild
+ * failed. Nothing written is lost and the namespace keeps its index as it was; call it again.
+ */
+export class OptimizeError extends MemoryError {
+  constructor(namespace: string, reason: string, cause?: unknown) {
+    super(MemoryErrorCodes.OPTIMIZE, `namespace ${namespace}: optimize did not finish: ${reason}${cause instanceof Error ? `: ${cause.message}` : ''}`, {
+      cause,
+      data: { namespace, reason },
+    });
+  }
+}
+
+for (const Ctor of [DimensionMismatchError, InvalidVectorError, UnknownNamespaceError, NamespaceExistsError, MemoryCapacityError, MemoryStorageError, OptimizeError]) registerErrorClass(Ctor);

@@ -15,6 +15,7 @@ export {
   NamespaceExistsError,
   MemoryCapacityError,
   MemoryStorageError,
+  OptimizeError,
 } from './errors.js';
 
 export type { VectorMemoryOptions } from './memory.js';
@@ -23,6 +24,7 @@ export type { NamespaceOptions, NamespaceConfig, IndexQuantization } from './con
 export type { MemoryStats, OwnerMessage } from './owner.js';
 export type { MemoryEntry } from './entry.js';
 export type { MemoryHit } from './reader.js';
+export type { OptimizeReport } from './layout.js';
 export type { MetadataFilter, FilterScalar } from './filter.js';
 export type { EntryRecord, SharedHandles } from './shared-state.js';
 export type { VectorInput } from './vectors.js';

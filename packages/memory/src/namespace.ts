@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type ActorRef, type AskOptions } from '@apiary/runtime';
 import type { NamespaceConfig } from './config.js';
 import type { MemoryStats, OwnerMessage } from './owner.js';
+import type { OptimizeReport } from './layout.js';
 import { checkEntryFields, type MemoryEntry } from './entry.js';
 import { NamespaceReader, type MemoryHit } from './reader.js';
 import type { EntryRecord } from './shared-state.js';
@@ -155,6 +156,18 @@ export class MemoryNamespace {
   /** Indexes everything written and publishes a snapshot now (normally the owner's policy does). */
   async snapshot(): Promise<MemoryStats> {
     return (await this.#ask(this.#handle.owner, { type: 'snapshot' }, { timeoutMs: 120_000 })) as MemoryStats;
+  }
+
+  /**
+   * Rebuilds the namespace's index from its live entries, similar ones laid out together, and
+   * publishes it: searches get faster (p50 -15% at 100,000 x 384 here) and deleted entries leave
+   * the graph. Worth it after a bulk load or many deletes; costs about as much owner time as indexing
+   * every entry again (~10 s at 100,000 x 384 on two cores). Writes, deletes and searches go on
+   * meanwhile; entries written during it are in the new index too. Concurrent calls share one run.
+   * Rejects with OptimizeError if the owner restarts or stops first (nothing is lost).
+   */
+  async optimize(options: { readonly timeoutMs?: number } = {}): Promise<OptimizeReport> {
+    return (await this.#ask(this.#handle.owner, { type: 'optimize' }, { timeoutMs: options.timeoutMs ?? 600_000 })) as OptimizeReport;
   }
 
   #reader(): NamespaceReader {

@@ -1,7 +1,6 @@
 import { existsSync, renameSync, unlinkSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { Index } from 'usearch';
-import { defineBehavior, ErrorReply, InvalidArgumentError, toError } from '@apiary/runtime';
+import { defineBehavior, ErrorReply, InvalidArgumentError, toError, type DeferredReply } from '@apiary/runtime';
 import { H, type EntryRecord } from './shared-state.js';
 import { SharedWriter } from './writer.js';
 import { NamespaceReader, type MemoryHit } from './reader.js';
@@ -10,7 +9,9 @@ import { Persistence } from './persistence.js';
 import { checkedEntry, type VectorInput } from './vectors.js';
 import { checkEntryFields, type MemoryEntry } from './entry.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
-import { MemoryStorageError } from './errors.js';
+import { MemoryStorageError, OptimizeError } from './errors.js';
+import { LayoutRebuild, type OptimizeReport } from './layout.js';
+import { addSlots, INDEX_SLICE, yieldToLoop } from './indexing.js';
 
 /** What the owner of a namespace understands. */
 export type OwnerMessage =
@@ -19,6 +20,10 @@ export type OwnerMessage =
   | { readonly type: 'get'; readonly ids: readonly string[] }
   | { readonly type: 'search'; readonly vector: VectorInput; readonly k: number; readonly filter?: MetadataFilter }
   | { readonly type: 'snapshot' }
+  /** Rebuilds the index in a layout that searches faster; answered with an OptimizeReport once readers have it. */
+  | { readonly type: 'optimize' }
+  /** @internal The owner's own: the next slice of a running optimize. */
+  | { readonly type: 'optimize-step' }
   | { readonly type: 'stats' }
   | { readonly type: 'flush' };
 
@@ -36,6 +41,8 @@ export interface MemoryStats {
   readonly tail: number;
   /** Times the owner started (1 + restarts). */
   readonly incarnation: number;
+  /** Whether an `optimize()` is under way. */
+  readonly optimizing: boolean;
 }
 
 interface OwnerState {
@@ -52,6 +59,8 @@ interface OwnerState {
   /** How long the last snapshot took to write (ms): snapshots of a big index are spaced by it. */
   lastSnapshotMs: number;
   timer: ReturnType<typeof setInterval> | null;
+  /** The optimize under way, and the asks waiting for it. */
+  rebuild: { readonly job: LayoutRebuild; readonly waiters: DeferredReply<OptimizeReport>[] } | null;
 }
 
 /**
@@ -75,6 +84,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
       lastSnapshot: Date.now(),
       lastSnapshotMs: 0,
       timer: null,
+      rebuild: null,
     };
     try {
       const incarnation = Atomics.add(writer.header, H.INCARNATION, 1);
@@ -118,6 +128,25 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
           return stats(state);
         case 'stats':
           return stats(state);
+        case 'optimize': {
+          const reply = ctx.deferReply<OptimizeReport>();
+          if (state.rebuild === null) {
+            // Everything written so far goes into the old index first: the rebuild starts from it.
+            await indexInSlices(state);
+            state.rebuild = { job: new LayoutRebuild(state.config, state.writer, state.indexed), waiters: [] };
+            ctx.tell(ctx.self, { type: 'optimize-step' });
+          }
+          state.rebuild.waiters.push(reply);
+          return reply;
+        }
+        case 'optimize-step':
+          // Each slice is a message of its own: writes and searches at the owner go on in between,
+          // and the event loop turns first (a mailbox drains without it: the heartbeat would starve).
+          if (state.rebuild !== null && !optimizeStep(state)) {
+            await yieldToLoop();
+            ctx.tell(ctx.self, { type: 'optimize-step' });
+          }
+          return undefined;
         case 'flush':
           state.flushQueued = false;
           await flush(state, false);
@@ -136,12 +165,14 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
   preRestart(state) {
     // A restarted owner starts a new timer and reopens the log: this incarnation lets go of its own.
     if (state.timer !== null) clearInterval(state.timer);
+    abandonRebuild(state, 'the owner restarted');
     state.persistence?.close();
     state.reader.close();
   },
 
   postStop(state) {
     if (state.timer !== null) clearInterval(state.timer);
+    abandonRebuild(state, 'the owner stopped');
     if (state.persistence !== null) {
       indexPending(state);
       state.persistence.checkpoint(state.index, state.writer, state.indexed);
@@ -221,11 +252,6 @@ function markDeleted(state: OwnerState, slots: readonly number[]): void {
   }
 }
 
-/** Slots indexed between two turns of the event loop (~0.4 s at 384-d on this machine's cores). */
-const INDEX_SLICE = 2_048;
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /** Indexes everything pending, a slice at a time, letting the thread's event loop run between slices. */
 async function indexInSlices(state: OwnerState): Promise<void> {
   while (state.indexed < state.writer.committed()) {
@@ -240,59 +266,9 @@ function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY): void
   if (state.indexed >= end) return;
   const live: number[] = [];
   for (let slot = state.indexed; slot < end; slot++) if (!state.writer.isDeleted(slot)) live.push(slot);
-  if (live.length > 0) {
-    const { dimensions } = state.config;
-    const { writer } = state;
-    const keys = BigUint64Array.from(live, (slot) => BigInt(slot));
-    // Live slots in one run (no deletion among them: a bulk load) go to the index as a view of their
-    // shared rows, which the binding's add reads in place (byteOffset honoured, tested); a run with
-    // gaps is gathered into a copy. Rows never change once committed, and the buffers cannot grow
-    // under the call (only this thread grows them).
-    const first = live[0]!;
-    const vectors =
-      live[live.length - 1]! - first + 1 === live.length
-        ? writer.vectors.subarray(writer.row(first), writer.row(first) + live.length * dimensions)
-        : gather(writer, live);
-    try {
-      // Concurrent insertion builds a slightly looser graph (a few in a thousand self-queries missed
-      // on small sets, measured): small batches go in one at a time.
-      if (live.length >= 2_048) state.index.add(keys, vectors, INDEX_THREADS);
-      else addEach(state.index, keys, vectors, dimensions);
-    } catch (error) {
-      // A batch that failed part-way left some of its keys in the index: add the rest one by one,
-      // so `indexed` can move on (else every later flush would fail on the same duplicate keys).
-      addEach(state.index, keys, vectors, dimensions);
-      if (!keys.every((key) => state.index.contains(key) === true)) throw error;
-    }
-  }
+  addSlots(state.index, state.writer, live);
   state.indexed = end;
 }
-
-/** The rows of `slots`, copied into one array. */
-function gather(writer: SharedWriter, slots: readonly number[]): Float32Array {
-  const { dimensions } = writer;
-  const out = new Float32Array(slots.length * dimensions);
-  slots.forEach((slot, i) => out.set(writer.vectors.subarray(writer.row(slot), writer.row(slot) + dimensions), i * dimensions));
-  return out;
-}
-
-/**
- * Inserts the keys not in the index yet, one vector at a time: each runs on one thread, while the
- * binding is still told INDEX_THREADS.
- */
-function addEach(index: Index, keys: BigUint64Array, vectors: Float32Array, dimensions: number): void {
-  for (let i = 0; i < keys.length; i++) {
-    if (index.contains(keys[i]!) !== true) index.add(keys[i]!, vectors.subarray(i * dimensions, (i + 1) * dimensions), INDEX_THREADS);
-  }
-}
-
-/**
- * Threads given to every insert, always the same: the binding sizes the index's per-thread contexts
- * by the `threads` of the insert that last grew its capacity, and a later insert with more threads
- * fails part-way ("Reserve capacity ahead of insertions!"), which passing 1 and 2 used to do. (An
- * insert of one vector runs on one thread whatever it is given.)
- */
-const INDEX_THREADS = Math.min(2, availableParallelism());
 
 /** Indexes and snapshots when the policy (or `force`, a full tail) says so. */
 async function flush(state: OwnerState, force: boolean): Promise<void> {
@@ -337,6 +313,47 @@ function publishSnapshot(state: OwnerState): void {
   if (version > 0 && existsSync(old)) unlinkSync(old);
 }
 
+/**
+ * One slice of the optimize under way; true when it is over (done or failed). Done: the new index
+ * replaces the old one in this same turn (no write can come between the catch-up and the swap), a
+ * snapshot publishes it, and a persistence checkpoint keeps its layout across restarts.
+ */
+function optimizeStep(state: OwnerState): boolean {
+  const { job, waiters } = state.rebuild!;
+  let report: OptimizeReport;
+  try {
+    if (!job.step(state.indexed)) return false;
+    state.index = job.finish(state.indexed);
+    publishSnapshot(state);
+    if (state.persistence !== null) {
+      indexPending(state);
+      state.persistence.checkpoint(state.index, state.writer, state.indexed);
+    }
+    report = {
+      namespace: state.config.name,
+      entries: job.size,
+      tombstonesDropped: job.tombstones,
+      groups: job.groups,
+      ms: Date.now() - job.startedAt,
+      snapshotVersion: state.writer.snapshot().version,
+    };
+  } catch (error) {
+    abandonRebuild(state, 'the rebuild failed', error);
+    return true;
+  }
+  state.rebuild = null;
+  for (const waiter of waiters) waiter.resolve(report);
+  return true;
+}
+
+/** Drops the optimize under way (the old index stays), failing the asks that wait for it. */
+function abandonRebuild(state: OwnerState, reason: string, cause?: unknown): void {
+  if (state.rebuild === null) return;
+  const { waiters } = state.rebuild;
+  state.rebuild = null;
+  for (const waiter of waiters) waiter.resolve(new ErrorReply(new OptimizeError(state.config.name, reason, cause)));
+}
+
 function stats(state: OwnerState): MemoryStats {
   const { writer } = state;
   const committed = writer.committed();
@@ -349,6 +366,7 @@ function stats(state: OwnerState): MemoryStats {
     snapshotCovered: snapshot.covered,
     tail: committed - snapshot.covered,
     incarnation: Atomics.load(writer.header, H.INCARNATION),
+    optimizing: state.rebuild !== null,
   };
 }
 

@@ -1,0 +1,63 @@
+import { availableParallelism } from 'node:os';
+import type { Index } from 'usearch';
+import type { SharedViews } from './shared-state.js';
+
+/** Slots indexed between two turns of the event loop (~0.4 s at 384-d on this machine's cores). */
+export const INDEX_SLICE = 2_048;
+
+/**
+ * Threads given to every insert, always the same: the binding sizes the index's per-thread contexts
+ * by the `threads` of the insert that last grew its capacity, and a later insert with more threads
+ * fails part-way ("Reserve capacity ahead of insertions!"), which passing 1 and 2 used to do. (An
+ * insert of one vector runs on one thread whatever it is given.)
+ */
+export const INDEX_THREADS = Math.min(2, availableParallelism());
+
+/** Resolves after the event loop has run once (timers, the heartbeat, other actors' messages). */
+export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Adds the rows of `slots` (committed, live, each not in `index` yet) to `index`, keyed by slot.
+ * Rows never change once committed, and the buffers cannot grow under the call (only the owner's
+ * thread grows them).
+ */
+export function addSlots(index: Index, views: SharedViews, slots: readonly number[]): void {
+  if (slots.length === 0) return;
+  const { dimensions } = views;
+  const keys = BigUint64Array.from(slots, (slot) => BigInt(slot));
+  // Slots in one run (no deletion among them: a bulk load) go to the index as a view of their
+  // shared rows, which the binding's add reads in place (byteOffset honoured, tested); others are
+  // gathered into a copy.
+  const first = slots[0]!;
+  const vectors =
+    slots[slots.length - 1]! - first + 1 === slots.length ? views.vectors.subarray(views.row(first), views.row(first) + slots.length * dimensions) : gather(views, slots);
+  try {
+    // Concurrent insertion builds a slightly looser graph (a few in a thousand self-queries missed
+    // on small sets, measured): small batches go in one at a time.
+    if (slots.length >= INDEX_SLICE) index.add(keys, vectors, INDEX_THREADS);
+    else addEach(index, keys, vectors, dimensions);
+  } catch (error) {
+    // A batch that failed part-way left some of its keys in the index: add the rest one by one, so
+    // that the caller can move on (else every later attempt would fail on the same duplicate keys).
+    addEach(index, keys, vectors, dimensions);
+    if (!keys.every((key) => index.contains(key) === true)) throw error;
+  }
+}
+
+/** The rows of `slots`, copied into one array. */
+export function gather(views: SharedViews, slots: readonly number[]): Float32Array {
+  const { dimensions } = views;
+  const out = new Float32Array(slots.length * dimensions);
+  slots.forEach((slot, i) => out.set(views.vectors.subarray(views.row(slot), views.row(slot) + dimensions), i * dimensions));
+  return out;
+}
+
+/**
+ * Inserts the keys not in the index yet, one vector at a time: each runs on one thread, while the
+ * binding is still told INDEX_THREADS.
+ */
+function addEach(index: Index, keys: BigUint64Array, vectors: Float32Array, dimensions: number): void {
+  for (let i = 0; i < keys.length; i++) {
+    if (index.contains(keys[i]!) !== true) index.add(keys[i]!, vectors.subarray(i * dimensions, (i + 1) * dimensions), INDEX_THREADS);
+  }
+}
