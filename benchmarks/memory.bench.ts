@@ -4,7 +4,10 @@
  * `--heavy`; `--n N` for a quick look at another size): topics shaped like text embeddings by
  * default, `--data isotropic` for the stress case (see memory/data.ts).
  *   search.any-thread           one query at a time from an actor on a worker thread that does NOT own
- *                               the namespace (`openNamespace(...).searchNow()`), timed on that thread
+ *                               the namespace (`openNamespace(...).searchNow()`), timed on that thread,
+ *                               after the load and `optimize()` (the documented way to finish a bulk load)
+ *   search.any-thread.as-loaded the same before `optimize()`, the index in arrival order, taking turns with
+ *   baseline.hnswlib-node.as-loaded  hnswlib-node's searches of that moment (ratio reported, no threshold)
  *   search.main-thread          the same through the main thread's client (no threshold: shows what the
  *                               worker thread adds or not)
  *   baseline.hnswlib-node       the same queries against hnswlib-node (same M, efC, ef), searched by the
@@ -21,7 +24,8 @@
  *                               this run (30-40 s); without it the full index for searches is cached
  *                               in .cache/ by the first run
  * Ratios: search.any-thread/baseline.hnswlib-node and search.any-thread/baseline.brute-force-js (p50
- * latency), add/baseline.hnswlib-node (throughput). Fields recall10 and freshWriteVisibleMs; recall10
+ * latency; and the as-loaded pair), add/baseline.hnswlib-node (throughput). Field `optimize`: the
+ * rebuild's time (not in `add`), entries and groups; `asLoadedRecall10` beside `recall10`. Fields recall10 and freshWriteVisibleMs; recall10
  * is over the first 500 queries, against USearch's native exhaustive f32 scan (checked against the
  * JS scan's answers on the 40 it made).
  * Threads: the namespace owner on worker thread 1, the searching actor (namespace and hnswlib-node
@@ -191,25 +195,40 @@ try {
   } as const;
   type Side = keyof typeof sides;
   const tailDuringSearch = (await ns.stats()).tail;
-  const searchRuns = await phase('search', async () => {
-    // Warm-up (page faults of the viewed snapshot, JIT) on every side, then blocks in turn: the
-    // machine's mood moves during a run, and one side after the other would see different moods.
-    for (const run of Object.values(sides)) await run(0, WARMUP_QUERIES);
-    const out = new Map<Side, BlockResult[]>(Object.keys(sides).map((name) => [name as Side, []]));
+  /**
+   * Warm-up (page faults of the viewed snapshot, JIT) on every side, then blocks in turn: the
+   * machine's mood moves during a run, and one side after the other would see different moods.
+   */
+  const searchPhase = async (names: readonly Side[], orders: readonly (readonly Side[])[]): Promise<Map<Side, BlockResult[]>> => {
+    for (const name of names) await sides[name](0, WARMUP_QUERIES);
+    const out = new Map<Side, BlockResult[]>(names.map((name) => [name, []]));
     const per = QUERIES / ROUNDS;
-    // The two sides of the ratio take turns going first; the main thread goes last, after the same
-    // queries warmed its snapshot pages (see the README: it is the flattered figure).
-    const orders: readonly (readonly Side[])[] = [
-      ['search.any-thread', 'baseline.hnswlib-node', 'search.main-thread'],
-      ['baseline.hnswlib-node', 'search.any-thread', 'search.main-thread'],
-    ];
     for (let r = 0; r < ROUNDS; r++) {
       for (const name of orders[r % 2]!) out.get(name)!.push(await sides[name](r * per, (r + 1) * per));
     }
     return out;
-  });
+  };
+  // First the index as the load left it (arrival order), then after optimize(), which lays it out
+  // again with similar entries together: the suite's search figures are the optimized index's, the
+  // as-loaded ones are reported beside them.
+  const asLoaded = await phase('search-as-loaded', () =>
+    searchPhase(['search.any-thread', 'baseline.hnswlib-node'], [['search.any-thread', 'baseline.hnswlib-node'], ['baseline.hnswlib-node', 'search.any-thread']]),
+  );
+  const optimized = await phase('optimize', () => ns.optimize());
+  // The two sides of the ratio take turns going first; the main thread goes last, after the same
+  // queries warmed its snapshot pages (see the README: it is the flattered figure).
+  const searchRuns = await phase('search', () =>
+    searchPhase(
+      ['search.any-thread', 'baseline.hnswlib-node', 'search.main-thread'],
+      [
+        ['search.any-thread', 'baseline.hnswlib-node', 'search.main-thread'],
+        ['baseline.hnswlib-node', 'search.any-thread', 'search.main-thread'],
+      ],
+    ),
+  );
   const samplesOf = (side: Side): number[] => searchRuns.get(side)!.flatMap((b) => b.samplesMs);
   const idsOf = (side: Side): string[][] => searchRuns.get(side)!.flatMap((b) => b.ids);
+  const asLoadedSamples = (side: Side): number[] => asLoaded.get(side)!.flatMap((b) => b.samplesMs);
 
   // ---- exact answers: a plain JS scan (the brute-force baseline), and a native one for recall ----
   const exact = await phase('brute-force', () =>
@@ -238,6 +257,8 @@ try {
     measured('search.any-thread', samplesOf('search.any-thread')),
     measured('search.main-thread', samplesOf('search.main-thread')),
     measured('baseline.hnswlib-node', samplesOf('baseline.hnswlib-node')),
+    measured('search.any-thread.as-loaded', asLoadedSamples('search.any-thread')),
+    measured('baseline.hnswlib-node.as-loaded', asLoadedSamples('baseline.hnswlib-node')),
     measured('baseline.brute-force-js', exact.samplesMs),
     measured('add', [sum(addMs)], PREFIX),
     measured('add.full', [fullMs], N),
@@ -247,6 +268,7 @@ try {
   const ratios = {
     'search.any-thread/baseline.hnswlib-node': ratio(pick(results, 'search.any-thread'), pick(results, 'baseline.hnswlib-node'), 'latency-p50'),
     'search.any-thread/baseline.brute-force-js': ratio(pick(results, 'search.any-thread'), pick(results, 'baseline.brute-force-js'), 'latency-p50'),
+    'search.any-thread.as-loaded/baseline.hnswlib-node.as-loaded': ratio(pick(results, 'search.any-thread.as-loaded'), pick(results, 'baseline.hnswlib-node.as-loaded'), 'latency-p50'),
     'add/baseline.hnswlib-node': ratio(pick(results, 'add'), pick(results, 'baseline.hnswlib-node.build'), 'throughput'),
     ...(full === null ? {} : { 'add.full/baseline.hnswlib-node.full-build': ratio(pick(results, 'add.full'), pick(results, 'baseline.hnswlib-node.full-build'), 'throughput') }),
   };
@@ -268,6 +290,8 @@ try {
     {
       recall10: r3(recall10),
       mainThreadRecall10: r3(recall(idsOf('search.main-thread'))),
+      asLoadedRecall10: r3(recall(asLoaded.get('search.any-thread')!.flatMap((b) => b.ids))),
+      optimize: { ms: optimized.ms, entries: optimized.entries, groups: optimized.groups, snapshotVersion: optimized.snapshotVersion },
       baselineRecall10: r3(recall(idsOf('baseline.hnswlib-node'))),
       freshWriteVisibleMs: { p50: r3(visible.p50Ms), p99: r3(visible.p99Ms), max: r3(Math.max(...fresh.map((f) => f.visibleMs))) },
       freshWriteAckMs: { p50: r3(ack.p50Ms), p99: r3(ack.p99Ms) },
