@@ -51,6 +51,11 @@ memory = await VectorMemory.start(system, { dir });
 const reopened = await memory.create('swarm.alpha', { dimensions: 256 });
 say(`memory stopped and reopened from ${dir}: ${(await reopened.stats()).live} findings`);
 show('search "checkout got slower" after the restart:', await reopened.search(await embed('checkout got slower after deploy'), { k: 1 }));
+// After a bulk load or many deletes: rebuild the index with similar entries laid out together (faster
+// searches; deleted entries leave the graph). Writes and searches go on while it runs.
+await reopened.delete(findings[0]!.id);
+const optimized = await reopened.optimize();
+say(`optimize(): ${optimized.entries} entries in ${optimized.groups} group(s), ${optimized.tombstonesDropped} deleted dropped, ${optimized.ms} ms`);
 await memory.stop();
 await system.stop();
 rmSync(dir, { recursive: true, force: true });
