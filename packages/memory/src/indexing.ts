@@ -44,6 +44,13 @@ export function addSlots(index: Index, views: SharedViews, slots: readonly numbe
   }
 }
 
+/** The live (not deleted) slots in [from, to), in order. */
+export function liveSlots(views: SharedViews, from: number, to: number): number[] {
+  const live: number[] = [];
+  for (let slot = from; slot < to; slot++) if (!views.isDeleted(slot)) live.push(slot);
+  return live;
+}
+
 /** The rows of `slots`, copied into one array. */
 export function gather(views: SharedViews, slots: readonly number[]): Float32Array {
   const { dimensions } = views;

@@ -1,6 +1,6 @@
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { indexOptions, type NamespaceConfig } from './config.js';
-import { addSlots, gather, INDEX_SLICE, INDEX_THREADS } from './indexing.js';
+import { addSlots, gather, INDEX_SLICE, INDEX_THREADS, liveSlots } from './indexing.js';
 import type { SharedViews } from './shared-state.js';
 
 /** What `optimize()` did. */
@@ -76,8 +76,7 @@ export class LayoutRebuild {
     this.upTo = upTo;
     this.#caughtUp = upTo;
     this.index = new Index(indexOptions(config));
-    const live: number[] = [];
-    for (let slot = 0; slot < upTo; slot++) if (!views.isDeleted(slot)) live.push(slot);
+    const live = liveSlots(views, 0, upTo);
     this.tombstones = upTo - live.length;
     if (live.length < MIN_GROUPED) {
       this.groups = 1;
@@ -124,8 +123,7 @@ export class LayoutRebuild {
     }
     if (this.#caughtUp < indexed) {
       const end = Math.min(indexed, this.#caughtUp + INDEX_SLICE);
-      const fresh: number[] = [];
-      for (let slot = this.#caughtUp; slot < end; slot++) if (!this.#views.isDeleted(slot)) fresh.push(slot);
+      const fresh = liveSlots(this.#views, this.#caughtUp, end);
       this.#caughtUp = end;
       addSlots(this.index, this.#views, fresh);
       return this.#caughtUp === indexed;

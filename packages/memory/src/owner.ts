@@ -11,7 +11,7 @@ import { checkEntryFields, type MemoryEntry } from './entry.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 import { MemoryStorageError, OptimizeError } from './errors.js';
 import { LayoutRebuild, type OptimizeReport } from './layout.js';
-import { addSlots, INDEX_SLICE, yieldToLoop } from './indexing.js';
+import { addSlots, INDEX_SLICE, liveSlots, yieldToLoop } from './indexing.js';
 
 /** What the owner of a namespace understands. */
 export type OwnerMessage =
@@ -264,9 +264,7 @@ async function indexInSlices(state: OwnerState): Promise<void> {
 function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY): void {
   const end = Math.min(state.writer.committed(), state.indexed + limit);
   if (state.indexed >= end) return;
-  const live: number[] = [];
-  for (let slot = state.indexed; slot < end; slot++) if (!state.writer.isDeleted(slot)) live.push(slot);
-  addSlots(state.index, state.writer, live);
+  addSlots(state.index, state.writer, liveSlots(state.writer, state.indexed, end));
   state.indexed = end;
 }
 
