@@ -58,6 +58,11 @@ interface OwnerState {
   lastSnapshot: number;
   /** How long the last snapshot took to write (ms): snapshots of a big index are spaced by it. */
   lastSnapshotMs: number;
+  /**
+   * True while the index is the one the last snapshot saved: a forced snapshot then has nothing to
+   * publish (a bulk load's last policy snapshot often covers everything already) and skips the save.
+   */
+  published: boolean;
   timer: ReturnType<typeof setInterval> | null;
   /** The optimize under way, and the asks waiting for it. */
   rebuild: { readonly job: LayoutRebuild; readonly waiters: DeferredReply<OptimizeReport>[] } | null;
@@ -83,6 +88,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
       flushQueued: false,
       lastSnapshot: Date.now(),
       lastSnapshotMs: 0,
+      published: false,
       timer: null,
       rebuild: null,
     };
@@ -248,7 +254,10 @@ function remove(state: OwnerState, ids: readonly string[]): { readonly deleted: 
 function markDeleted(state: OwnerState, slots: readonly number[]): void {
   for (const slot of slots) {
     state.writer.delete(slot);
-    if (slot < state.indexed) state.index.remove(BigInt(slot));
+    if (slot < state.indexed) {
+      state.index.remove(BigInt(slot));
+      state.published = false;
+    }
   }
 }
 
@@ -266,6 +275,7 @@ function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY): void
   if (state.indexed >= end) return;
   addSlots(state.index, state.writer, liveSlots(state.writer, state.indexed, end));
   state.indexed = end;
+  state.published = false;
 }
 
 /** Indexes and snapshots when the policy (or `force`, a full tail) says so. */
@@ -289,10 +299,11 @@ async function flush(state: OwnerState, force: boolean): Promise<void> {
 /** The share of the owner's time that writing snapshots may take when writes keep coming. */
 const SNAPSHOT_DUTY = 0.1;
 
-/** Saves the index to a new snapshot file (temp file, then rename) and publishes it. */
+/** Saves the index to a new snapshot file (temp file, then rename) and publishes it, if it changed. */
 function publishSnapshot(state: OwnerState): void {
   const { config, writer } = state;
   const { version } = writer.snapshot();
+  if (state.published && version > 0) return;
   const next = version + 1;
   const path = snapshotPath(config, next);
   const started = Date.now();
@@ -306,6 +317,7 @@ function publishSnapshot(state: OwnerState): void {
   writer.publish(next, state.indexed);
   state.lastSnapshot = Date.now();
   state.lastSnapshotMs = state.lastSnapshot - started;
+  state.published = true;
   // Readers that mapped the old file keep their mapping; unlinking only drops the name.
   const old = snapshotPath(config, version);
   if (version > 0 && existsSync(old)) unlinkSync(old);
@@ -322,6 +334,7 @@ function optimizeStep(state: OwnerState): boolean {
   try {
     if (!job.step(state.indexed)) return false;
     state.index = job.finish(state.indexed);
+    state.published = false;
     publishSnapshot(state);
     if (state.persistence !== null) {
       indexPending(state);

@@ -65,6 +65,26 @@ test('searches merge the published snapshot and the tail; deletes and replacemen
   assert.is((await ns.stats()).live, 600 - 2);
 });
 
+test('a forced snapshot saves only an index that changed since the last one (a delete counts)', async (ctx) => {
+  const ns = await ctx.memory.create('resave', { dimensions: DIMS, indexThreshold: 64, snapshotEveryMs: 60_000 });
+  const data = clustered(300, DIMS, 4, 5);
+  await ns.add(Array.from({ length: 300 }, (_, i) => ({ id: `r${i}`, vector: vec(data, i) })));
+  const first = await ns.snapshot();
+  assert.is(first.snapshotCovered, 300);
+  const again = await ns.snapshot();
+  assert.is(again.snapshotVersion, first.snapshotVersion); // nothing new: no file written
+  await ns.delete('r9');
+  const afterDelete = await ns.snapshot();
+  assert.is(afterDelete.snapshotVersion, first.snapshotVersion + 1);
+  assert.is(afterDelete.snapshotCovered, 300);
+  assert.not.ok((await ns.search(vec(data, 9), { k: 3 })).some((h) => h.id === 'r9'));
+  await ns.add({ id: 'r300', vector: vec(data, 9) });
+  const afterAdd = await ns.snapshot();
+  assert.is(afterAdd.snapshotVersion, first.snapshotVersion + 2);
+  assert.is(afterAdd.snapshotCovered, 301);
+  assert.is((await ns.search(vec(data, 9), { k: 1 }))[0]?.id, 'r300');
+});
+
 test('metadata filters apply to index and tail hits alike', async (ctx) => {
   const ns = await ctx.memory.create('filters', { dimensions: DIMS, indexThreshold: 32 });
   const data = clustered(300, DIMS, 4, 11);
