@@ -5,7 +5,8 @@
  * once by a search on the main thread (before any snapshot, from the shared tail; the owner runs on
  * worker thread 1), a filter narrows by metadata,
  * the namespace's owner thread is killed and comes back with every acknowledged finding, and a
- * persistent namespace is reopened from disk. The embedder is the offline hashed n-gram one
+ * persistent namespace is reopened from disk; the memory's events (snapshots, recoveries) are printed
+ * from the system's event bus. The embedder is the offline hashed n-gram one
  * (lexical: it matches shared words and spellings, not meaning).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +21,9 @@ const embedder = new HashEmbedder({ dimensions: 256 });
 const embed = async (text: string): Promise<Float32Array> => (await embedder.embed([text]))[0]!;
 
 const system = await ActorSystem.start({ threads: 2 });
+// The memory's events are on the system's one bus, like every other level's.
+system.events.on('memory-recovered', (e) => say(`event memory-recovered: ${e.namespace} from ${e.source}, ${e.live} live, ${e.indexed} of ${e.written} indexed, ${e.ms} ms`));
+system.events.on('memory-snapshot', (e) => say(`event memory-snapshot: ${e.namespace} v${e.version} (${e.trigger}), ${e.covered} entries, ${e.ms} ms`));
 const dir = mkdtempSync(join(tmpdir(), 'apiary-memory-demo-'));
 let memory = await VectorMemory.start(system, { dir, placement: { thread: 1 } });
 say(`memory up: snapshots in ${memory.snapshotDir}, persistence in ${dir}`);

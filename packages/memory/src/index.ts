@@ -3,6 +3,7 @@
  * searches it locally (a memory-mapped USearch snapshot plus a SharedArrayBuffer tail of fresh
  * writes). This file names every export.
  */
+import './events.js'; // the memory events on the runtime's bus (declaration merging)
 export { VectorMemory } from './memory.js';
 export { MemoryNamespace, openNamespace } from './namespace.js';
 export { memoryOwner } from './owner.js';
@@ -25,6 +26,7 @@ export type { MemoryStats, OwnerMessage } from './owner.js';
 export type { MemoryEntry } from './entry.js';
 export type { MemoryHit } from './reader.js';
 export type { OptimizeReport } from './layout.js';
+export type { SnapshotTrigger, RecoverySource } from './events.js';
 export type { MetadataFilter, FilterScalar } from './filter.js';
 export type { EntryRecord, SharedHandles } from './shared-state.js';
 export type { VectorInput } from './vectors.js';

@@ -1,17 +1,19 @@
-import { existsSync, renameSync, unlinkSync } from 'node:fs';
 import { Index } from 'usearch';
-import { defineBehavior, ErrorReply, InvalidArgumentError, toError, type DeferredReply } from '@apiary/runtime';
+import { defineBehavior, ErrorReply, InvalidArgumentError, serializeError, toError } from '@apiary/runtime';
 import { H, type EntryRecord } from './shared-state.js';
 import { SharedWriter } from './writer.js';
 import { NamespaceReader, type MemoryHit } from './reader.js';
-import { indexOptions, snapshotPath, type NamespaceConfig } from './config.js';
+import { indexOptions, type NamespaceConfig } from './config.js';
 import { Persistence } from './persistence.js';
 import { checkedEntry, type VectorInput } from './vectors.js';
 import { checkEntryFields, type MemoryEntry } from './entry.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 import { MemoryStorageError, OptimizeError } from './errors.js';
 import { LayoutRebuild, type OptimizeReport } from './layout.js';
-import { addSlots, INDEX_SLICE, liveSlots, yieldToLoop } from './indexing.js';
+import { chunksWithRoom, flush, indexInSlices, indexPending, markDeleted, publishSnapshot, type OwnerState } from './owner-state.js';
+import { recoverFromShared, restoreFromDisk } from './recovery.js';
+import { yieldToLoop } from './indexing.js';
+import type { RecoverySource } from './events.js';
 
 /** What the owner of a namespace understands. */
 export type OwnerMessage =
@@ -45,29 +47,6 @@ export interface MemoryStats {
   readonly optimizing: boolean;
 }
 
-interface OwnerState {
-  readonly config: NamespaceConfig;
-  readonly writer: SharedWriter;
-  readonly reader: NamespaceReader;
-  readonly ids: Map<string, number>;
-  readonly persistence: Persistence | null;
-  index: Index;
-  /** Slots below this are in `index`. */
-  indexed: number;
-  flushQueued: boolean;
-  lastSnapshot: number;
-  /** How long the last snapshot took to write (ms): snapshots of a big index are spaced by it. */
-  lastSnapshotMs: number;
-  /**
-   * True while the index is the one the last snapshot saved: a forced snapshot then has nothing to
-   * publish (a bulk load's last policy snapshot often covers everything already) and skips the save.
-   */
-  published: boolean;
-  timer: ReturnType<typeof setInterval> | null;
-  /** The optimize under way, and the asks waiting for it. */
-  rebuild: { readonly job: LayoutRebuild; readonly waiters: DeferredReply<OptimizeReport>[] } | null;
-}
-
 /**
  * The only writer of a namespace. Writes land in shared memory (visible to every thread at once: the
  * tail, until a snapshot covers them), then in its mutable USearch index; snapshots of that index are
@@ -90,12 +69,20 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
       lastSnapshotMs: 0,
       published: false,
       timer: null,
+      events: ctx,
       rebuild: null,
     };
+    const started = Date.now();
+    let source: RecoverySource | null = null;
     try {
       const incarnation = Atomics.add(writer.header, H.INCARNATION, 1);
-      if (incarnation === 0 && config.persistDir !== null) await restoreFromDisk(state);
-      else if (incarnation > 0) recoverFromShared(state);
+      if (incarnation === 0 && config.persistDir !== null) {
+        await restoreFromDisk(state);
+        if (writer.committed() > 0) source = 'disk';
+      } else if (incarnation > 0) {
+        recoverFromShared(state);
+        source = 'shared-memory';
+      }
       if (config.persistDir !== null) {
         const persistence = new Persistence(config.persistDir, false);
         (state as { persistence: Persistence | null }).persistence = persistence;
@@ -105,6 +92,10 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
       }
     } catch (error) {
       throw new MemoryStorageError(config.name, 'recovery', error);
+    }
+    if (source !== null && ctx.wants('memory-recovered')) {
+      const { indexed } = state;
+      ctx.publish({ type: 'memory-recovered', time: Date.now(), namespace: config.name, source, live: Atomics.load(writer.header, H.LIVE), indexed, written: writer.committed(), ms: Date.now() - started });
     }
     state.timer = setInterval(() => ctx.tell(ctx.self, { type: 'flush' }), Math.max(10, config.snapshotEveryMs));
     return state;
@@ -130,7 +121,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
         }
         case 'snapshot':
           await indexInSlices(state);
-          publishSnapshot(state);
+          publishSnapshot(state, 'requested');
           return stats(state);
         case 'stats':
           return stats(state);
@@ -217,26 +208,6 @@ async function add(state: OwnerState, entries: readonly MemoryEntry[], queueFlus
   return { written: prepared.length };
 }
 
-/** Entries committed but not in the published snapshot. */
-const tailOf = (writer: SharedWriter): number => writer.committed() - writer.snapshot().covered;
-
-/**
- * Cuts entries to write into chunks of half the tail capacity, each to be appended (and visible to
- * readers) before the next is taken. A chunk that would take the tail past its capacity comes after
- * a forced snapshot, which bounds what searches scan by brute force; the thread's event loop runs
- * between chunks, so that a huge batch cannot starve the heartbeat that says the thread is alive.
- */
-async function* chunksWithRoom<T>(state: OwnerState, entries: readonly T[]): AsyncGenerator<readonly T[]> {
-  const { tailCapacity } = state.config;
-  const chunk = Math.max(1, Math.floor(tailCapacity / 2));
-  for (let from = 0; from < entries.length; from += chunk) {
-    const part = entries.slice(from, from + chunk);
-    if (from > 0) await yieldToLoop();
-    if (tailOf(state.writer) + part.length > tailCapacity) await flush(state, true);
-    yield part;
-  }
-}
-
 function remove(state: OwnerState, ids: readonly string[]): { readonly deleted: number } {
   if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new InvalidArgumentError('ids', 'must be an array of strings');
   const slots: number[] = [];
@@ -251,78 +222,6 @@ function remove(state: OwnerState, ids: readonly string[]): { readonly deleted: 
   return { deleted: slots.length };
 }
 
-function markDeleted(state: OwnerState, slots: readonly number[]): void {
-  for (const slot of slots) {
-    state.writer.delete(slot);
-    if (slot < state.indexed) {
-      state.index.remove(BigInt(slot));
-      state.published = false;
-    }
-  }
-}
-
-/** Indexes everything pending, a slice at a time, letting the thread's event loop run between slices. */
-async function indexInSlices(state: OwnerState): Promise<void> {
-  while (state.indexed < state.writer.committed()) {
-    indexPending(state, INDEX_SLICE);
-    await yieldToLoop();
-  }
-}
-
-/** Adds committed slots not yet in the index (at most `limit` of them) in one batch. */
-function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY): void {
-  const end = Math.min(state.writer.committed(), state.indexed + limit);
-  if (state.indexed >= end) return;
-  addSlots(state.index, state.writer, liveSlots(state.writer, state.indexed, end));
-  state.indexed = end;
-  state.published = false;
-}
-
-/** Indexes and snapshots when the policy (or `force`, a full tail) says so. */
-async function flush(state: OwnerState, force: boolean): Promise<void> {
-  const { config, writer } = state;
-  const committed = writer.committed();
-  const { covered } = writer.snapshot();
-  const pending = committed - covered;
-  if (!force && (pending === 0 || (covered === 0 && Atomics.load(writer.header, H.LIVE) < config.indexThreshold))) return;
-  await indexInSlices(state);
-  if (force) return publishSnapshot(state);
-  const sinceLast = Date.now() - state.lastSnapshot;
-  const due = pending >= config.snapshotEveryWrites || sinceLast >= config.snapshotEveryMs;
-  // Writing a snapshot costs time in proportion to the whole index (~0.1 s at 100,000 x 384), so a
-  // fixed write count between snapshots would make a bulk load quadratic. Keep snapshot writing
-  // under SNAPSHOT_DUTY of the owner's time: the tail, searched by brute force, grows meanwhile, up
-  // to its capacity, which forces a snapshot whatever the duty.
-  if (due && sinceLast * SNAPSHOT_DUTY >= state.lastSnapshotMs * (1 - SNAPSHOT_DUTY)) publishSnapshot(state);
-}
-
-/** The share of the owner's time that writing snapshots may take when writes keep coming. */
-const SNAPSHOT_DUTY = 0.1;
-
-/** Saves the index to a new snapshot file (temp file, then rename) and publishes it, if it changed. */
-function publishSnapshot(state: OwnerState): void {
-  const { config, writer } = state;
-  const { version } = writer.snapshot();
-  if (state.published && version > 0) return;
-  const next = version + 1;
-  const path = snapshotPath(config, next);
-  const started = Date.now();
-  try {
-    state.index.save(`${path}.tmp`);
-    // Never rewrite a file a reader may have mapped (SIGBUS): a new name, then rename into place.
-    renameSync(`${path}.tmp`, path);
-  } catch (error) {
-    throw new MemoryStorageError(config.name, 'snapshot', error);
-  }
-  writer.publish(next, state.indexed);
-  state.lastSnapshot = Date.now();
-  state.lastSnapshotMs = state.lastSnapshot - started;
-  state.published = true;
-  // Readers that mapped the old file keep their mapping; unlinking only drops the name.
-  const old = snapshotPath(config, version);
-  if (version > 0 && existsSync(old)) unlinkSync(old);
-}
-
 /**
  * One slice of the optimize under way; true when it is over (done or failed). Done: the new index
  * replaces the old one in this same turn (no write can come between the catch-up and the swap), a
@@ -335,7 +234,7 @@ function optimizeStep(state: OwnerState): boolean {
     if (!job.step(state.indexed)) return false;
     state.index = job.finish(state.indexed);
     state.published = false;
-    publishSnapshot(state);
+    publishSnapshot(state, 'optimized');
     if (state.persistence !== null) {
       indexPending(state);
       state.persistence.checkpoint(state.index, state.writer, state.indexed);
@@ -354,6 +253,7 @@ function optimizeStep(state: OwnerState): boolean {
   }
   state.rebuild = null;
   for (const waiter of waiters) waiter.resolve(report);
+  if (state.events.wants('memory-optimized')) state.events.publish({ type: 'memory-optimized', time: Date.now(), namespace: state.config.name, report });
   return true;
 }
 
@@ -362,7 +262,9 @@ function abandonRebuild(state: OwnerState, reason: string, cause?: unknown): voi
   if (state.rebuild === null) return;
   const { waiters } = state.rebuild;
   state.rebuild = null;
-  for (const waiter of waiters) waiter.resolve(new ErrorReply(new OptimizeError(state.config.name, reason, cause)));
+  const error = new OptimizeError(state.config.name, reason, cause);
+  for (const waiter of waiters) waiter.resolve(new ErrorReply(error));
+  if (state.events.wants('memory-optimize-failed')) state.events.publish({ type: 'memory-optimize-failed', time: Date.now(), namespace: state.config.name, error: serializeError(error) });
 }
 
 function stats(state: OwnerState): MemoryStats {
@@ -379,39 +281,4 @@ function stats(state: OwnerState): MemoryStats {
     incarnation: Atomics.load(writer.header, H.INCARNATION),
     optimizing: state.rebuild !== null,
   };
-}
-
-/** After a crash: the last snapshot is the index; the shared tail adds what came after it. */
-function recoverFromShared(state: OwnerState): void {
-  const { writer, config } = state;
-  const { version, covered } = writer.snapshot();
-  if (version > 0) {
-    state.index.load(snapshotPath(config, version));
-    state.indexed = covered;
-    for (let slot = 0; slot < covered; slot++) if (writer.isDeleted(slot) && state.index.contains(BigInt(slot))) state.index.remove(BigInt(slot));
-  }
-  const end = writer.committed();
-  for (let slot = 0; slot < end; slot++) if (!writer.isDeleted(slot)) state.ids.set(writer.record(slot).id, slot);
-}
-
-/** At first start with a persistence directory: the checkpoint, then the write log after it. */
-async function restoreFromDisk(state: OwnerState): Promise<void> {
-  const { writer, config } = state;
-  const persisted = Persistence.read(config.persistDir!, config.dimensions);
-  if (persisted.records.length === 0 && persisted.log.length === 0) return;
-  const restored = persisted.records.length;
-  const { dimensions } = config;
-  writer.append(config.name, persisted.records.map((r, slot) => ({ vector: persisted.vectors.subarray(slot * dimensions, (slot + 1) * dimensions), record: r.record })));
-  persisted.records.forEach((r, slot) => r.deleted && writer.delete(slot));
-  if (persisted.indexPath !== null) state.index.load(persisted.indexPath);
-  state.indexed = persisted.covered;
-  // Slots between the index and the records (a crash mid-checkpoint) go into the index from their rows.
-  indexPending(state);
-  if (state.indexed > 0) publishSnapshot(state);
-  const later = persisted.log.filter((l): l is Extract<typeof l, { op: 'add' }> => l.op === 'add' && l.slot >= restored);
-  for await (const part of chunksWithRoom(state, later)) writer.append(config.name, part);
-  const deletes = persisted.log.filter((l) => l.op === 'del').map((l) => l.slot);
-  markDeleted(state, deletes.filter((slot) => slot < writer.committed()));
-  const end = writer.committed();
-  for (let slot = 0; slot < end; slot++) if (!writer.isDeleted(slot)) state.ids.set(writer.record(slot).id, slot);
 }

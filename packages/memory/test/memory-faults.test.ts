@@ -39,8 +39,11 @@ test('the owner thread killed: the owner comes back from snapshot plus tail, no 
     await ns.add(Array.from({ length: 100 }, (_, i) => ({ id: `k${300 + i}`, vector: vec(data, 300 + i) }))); // tail only
     await ns.delete(['k10', 'k310']);
     const restarted = waitForEvent(system.events, 'actor-restarted', (e) => e.ref.id === ns.handle.owner.id, 20_000);
+    const recovered = waitForEvent(system.events, 'memory-recovered', (e) => e.namespace === 'survivor', 20_000);
     await system.terminateThread(1);
     await restarted;
+    const recovery = await recovered;
+    assert.equal([recovery.source, recovery.live, recovery.written, recovery.indexed], ['shared-memory', 398, 400, 300]);
     const stats = await ns.stats();
     assert.is(stats.incarnation, 2);
     assert.is(stats.live, 398);
@@ -187,12 +190,15 @@ test('a persistent namespace survives a process killed with SIGKILL, and a clean
     for (const round of [1, 2]) {
       const system = await ActorSystem.start({ threads: 1 });
       const memory = await VectorMemory.start(system, { dir });
+      const recovered = waitForEvent(system.events, 'memory-recovered', (e) => e.namespace === 'durable', 20_000);
       // The killed process never removed its snapshot directory (RAM, under /dev/shm): start() did.
       assert.not.ok(readdirSync(dirname(memory.snapshotDir)).some((name) => name.startsWith(`apiary-memory-${child.pid}-`)));
       const ns = await memory.create('durable', { dimensions: 16, indexThreshold: 32, snapshotEveryWrites: 50 });
       const data = clustered(230, 16, 4, 9);
       const stats = await ns.stats();
       assert.is(stats.live, round === 1 ? 229 : 230, `round ${round}`);
+      const recovery = await recovered;
+      assert.equal([recovery.source, recovery.live], ['disk', stats.live], `round ${round}`);
       const records = await ns.get(Array.from({ length: 230 }, (_, i) => `d${i}`));
       records.forEach((r, i) => assert.is(r?.id ?? null, i === 5 && round === 1 ? null : `d${i}`, `round ${round}: d${i}`));
       assert.equal(records[7]?.metadata, { i: 7 });

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clustered, row } from '@apiary/testkit';
+import { clustered, recordEvents, row, waitForEvent } from '@apiary/testkit';
 import { ActorSystem, type ActorRef } from '@apiary/runtime';
 import { readFileSync } from 'node:fs';
 import { VectorMemory, MemoryErrorCodes, EmbedderErrorCodes, type MemoryHit } from '../src/index.ts';
@@ -65,7 +65,8 @@ test('searches merge the published snapshot and the tail; deletes and replacemen
   assert.is((await ns.stats()).live, 600 - 2);
 });
 
-test('a forced snapshot saves only an index that changed since the last one (a delete counts)', async (ctx) => {
+test('a forced snapshot saves only an index that changed since the last one (a delete counts); each save is a memory-snapshot event', async (ctx) => {
+  const recorded = recordEvents(ctx.system.events);
   const ns = await ctx.memory.create('resave', { dimensions: DIMS, indexThreshold: 64, snapshotEveryMs: 60_000 });
   const data = clustered(300, DIMS, 4, 5);
   await ns.add(Array.from({ length: 300 }, (_, i) => ({ id: `r${i}`, vector: vec(data, i) })));
@@ -83,6 +84,15 @@ test('a forced snapshot saves only an index that changed since the last one (a d
   assert.is(afterAdd.snapshotVersion, first.snapshotVersion + 2);
   assert.is(afterAdd.snapshotCovered, 301);
   assert.is((await ns.search(vec(data, 9), { k: 1 }))[0]?.id, 'r300');
+  // Events from one thread arrive in order: once the last one is here, every earlier one is too.
+  await waitForEvent(ctx.system.events, 'memory-snapshot', (e) => e.namespace === 'resave' && e.version === afterAdd.snapshotVersion, 5_000).catch(() => undefined);
+  recorded.stop();
+  const saves = recorded.ofType('memory-snapshot').filter((e) => e.namespace === 'resave');
+  assert.equal(
+    saves.map((e) => [e.version, e.covered, e.trigger]),
+    [first.snapshotVersion, first.snapshotVersion + 1, first.snapshotVersion + 2].map((v, i) => [v, i === 2 ? 301 : 300, 'requested']),
+  );
+  assert.ok(saves.every((e) => e.ms >= 0 && e.time > 0));
 });
 
 test('metadata filters apply to index and tail hits alike', async (ctx) => {

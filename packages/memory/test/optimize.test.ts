@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clustered, row } from '@apiary/testkit';
+import { clustered, row, waitForEvent } from '@apiary/testkit';
 import { ActorSystem, type ActorRef } from '@apiary/runtime';
 import { VectorMemory, MemoryErrorCodes, OptimizeError, type MemoryHit, type MemoryNamespace } from '../src/index.ts';
 import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
@@ -43,7 +43,11 @@ test('optimize rebuilds the index grouped: every live entry still finds itself f
   const deleted = Array.from({ length: 200 }, (_, j) => `e${j * 20}`);
   await ns.delete(deleted);
   const before = await ns.snapshot();
+  const published = waitForEvent(ctx.system.events, 'memory-optimized', (e) => e.namespace === 'opt-basic', 30_000);
+  const swapped = waitForEvent(ctx.system.events, 'memory-snapshot', (e) => e.namespace === 'opt-basic' && e.trigger === 'optimized', 30_000);
   const report = await ns.optimize();
+  assert.equal((await published).report, report);
+  assert.is((await swapped).version, report.snapshotVersion);
   assert.is(report.namespace, 'opt-basic');
   assert.is(report.entries, 3_800);
   assert.is(report.tombstonesDropped, 200);
@@ -124,8 +128,12 @@ test('an optimize cut short by the owner stopping fails with OptimizeError, whic
   // Wait until the owner has the rebuild under way, then stop the memory under it.
   for (let i = 0; i < 1_000 && !(await ns.stats()).optimizing; i++);
   assert.ok((await ns.stats()).optimizing, 'the rebuild never started');
+  const failed = waitForEvent(ctx.system.events, 'memory-optimize-failed', (e) => e.namespace === 'opt-stop', 10_000);
   await memory.stop();
   assert.is(await pending, `OptimizeError:${MemoryErrorCodes.OPTIMIZE}`);
+  const event = await failed;
+  assert.is(event.error.code, MemoryErrorCodes.OPTIMIZE);
+  assert.match(event.error.message, 'the owner stopped');
   const error = new OptimizeError('n', 'the owner stopped');
   assert.is(error.code, 'APIARY_ERR_MEMORY_OPTIMIZE');
 });

@@ -1,0 +1,139 @@
+import { existsSync, renameSync, unlinkSync } from 'node:fs';
+import type { Index } from 'usearch';
+import type { ActorContext, DeferredReply } from '@apiary/runtime';
+import { H } from './shared-state.js';
+import type { SharedWriter } from './writer.js';
+import type { NamespaceReader } from './reader.js';
+import { snapshotPath, type NamespaceConfig } from './config.js';
+import type { Persistence } from './persistence.js';
+import { MemoryStorageError } from './errors.js';
+import type { LayoutRebuild, OptimizeReport } from './layout.js';
+import type { SnapshotTrigger } from './events.js';
+import type { OwnerMessage } from './owner.js';
+import { addSlots, INDEX_SLICE, liveSlots, yieldToLoop } from './indexing.js';
+
+/*
+ * How a namespace's owner keeps its index and the published snapshots up to date with the writes in
+ * shared memory (its message handlers are in owner.ts, its start in recovery.ts).
+ */
+
+/** A namespace owner's state (one per incarnation of the owner actor). */
+export interface OwnerState {
+  readonly config: NamespaceConfig;
+  readonly writer: SharedWriter;
+  readonly reader: NamespaceReader;
+  readonly ids: Map<string, number>;
+  readonly persistence: Persistence | null;
+  index: Index;
+  /** Slots below this are in `index`. */
+  indexed: number;
+  flushQueued: boolean;
+  lastSnapshot: number;
+  /** How long the last snapshot took to write (ms): snapshots of a big index are spaced by it. */
+  lastSnapshotMs: number;
+  /**
+   * True while the index is the one the last snapshot saved: a forced snapshot then has nothing to
+   * publish (a bulk load's last policy snapshot often covers everything already) and skips the save.
+   */
+  published: boolean;
+  timer: ReturnType<typeof setInterval> | null;
+  /** Where the owner's events go (its actor context). */
+  readonly events: Pick<ActorContext<OwnerMessage>, 'publish' | 'wants'>;
+  /** The optimize under way, and the asks waiting for it. */
+  rebuild: { readonly job: LayoutRebuild; readonly waiters: DeferredReply<OptimizeReport>[] } | null;
+}
+
+/** Entries committed but not in the published snapshot. */
+const tailOf = (writer: SharedWriter): number => writer.committed() - writer.snapshot().covered;
+
+/**
+ * Cuts entries to write into chunks of half the tail capacity, each to be appended (and visible to
+ * readers) before the next is taken. A chunk that would take the tail past its capacity comes after
+ * a forced snapshot, which bounds what searches scan by brute force; the thread's event loop runs
+ * between chunks, so that a huge batch cannot starve the heartbeat that says the thread is alive.
+ */
+export async function* chunksWithRoom<T>(state: OwnerState, entries: readonly T[]): AsyncGenerator<readonly T[]> {
+  const { tailCapacity } = state.config;
+  const chunk = Math.max(1, Math.floor(tailCapacity / 2));
+  for (let from = 0; from < entries.length; from += chunk) {
+    const part = entries.slice(from, from + chunk);
+    if (from > 0) await yieldToLoop();
+    if (tailOf(state.writer) + part.length > tailCapacity) await flush(state, true);
+    yield part;
+  }
+}
+
+export function markDeleted(state: OwnerState, slots: readonly number[]): void {
+  for (const slot of slots) {
+    state.writer.delete(slot);
+    if (slot < state.indexed) {
+      state.index.remove(BigInt(slot));
+      state.published = false;
+    }
+  }
+}
+
+/** Indexes everything pending, a slice at a time, letting the thread's event loop run between slices. */
+export async function indexInSlices(state: OwnerState): Promise<void> {
+  while (state.indexed < state.writer.committed()) {
+    indexPending(state, INDEX_SLICE);
+    await yieldToLoop();
+  }
+}
+
+/** Adds committed slots not yet in the index (at most `limit` of them) in one batch. */
+export function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY): void {
+  const end = Math.min(state.writer.committed(), state.indexed + limit);
+  if (state.indexed >= end) return;
+  addSlots(state.index, state.writer, liveSlots(state.writer, state.indexed, end));
+  state.indexed = end;
+  state.published = false;
+}
+
+/** Indexes and snapshots when the policy (or `force`, a full tail) says so. */
+export async function flush(state: OwnerState, force: boolean): Promise<void> {
+  const { config, writer } = state;
+  const committed = writer.committed();
+  const { covered } = writer.snapshot();
+  const pending = committed - covered;
+  if (!force && (pending === 0 || (covered === 0 && Atomics.load(writer.header, H.LIVE) < config.indexThreshold))) return;
+  await indexInSlices(state);
+  if (force) return publishSnapshot(state, 'tail-full');
+  const sinceLast = Date.now() - state.lastSnapshot;
+  const due = pending >= config.snapshotEveryWrites || sinceLast >= config.snapshotEveryMs;
+  // Writing a snapshot costs time in proportion to the whole index (~0.1 s at 100,000 x 384), so a
+  // fixed write count between snapshots would make a bulk load quadratic. Keep snapshot writing
+  // under SNAPSHOT_DUTY of the owner's time: the tail, searched by brute force, grows meanwhile, up
+  // to its capacity, which forces a snapshot whatever the duty.
+  if (due && sinceLast * SNAPSHOT_DUTY >= state.lastSnapshotMs * (1 - SNAPSHOT_DUTY)) publishSnapshot(state, 'policy');
+}
+
+/** The share of the owner's time that writing snapshots may take when writes keep coming. */
+const SNAPSHOT_DUTY = 0.1;
+
+/** Saves the index to a new snapshot file (temp file, then rename) and publishes it, if it changed. */
+export function publishSnapshot(state: OwnerState, trigger: SnapshotTrigger): void {
+  const { config, writer } = state;
+  const { version } = writer.snapshot();
+  if (state.published && version > 0) return;
+  const next = version + 1;
+  const path = snapshotPath(config, next);
+  const started = Date.now();
+  try {
+    state.index.save(`${path}.tmp`);
+    // Never rewrite a file a reader may have mapped (SIGBUS): a new name, then rename into place.
+    renameSync(`${path}.tmp`, path);
+  } catch (error) {
+    throw new MemoryStorageError(config.name, 'snapshot', error);
+  }
+  writer.publish(next, state.indexed);
+  state.lastSnapshot = Date.now();
+  state.lastSnapshotMs = state.lastSnapshot - started;
+  state.published = true;
+  if (state.events.wants('memory-snapshot')) {
+    state.events.publish({ type: 'memory-snapshot', time: state.lastSnapshot, namespace: config.name, version: next, covered: state.indexed, ms: state.lastSnapshotMs, trigger });
+  }
+  // Readers that mapped the old file keep their mapping; unlinking only drops the name.
+  const old = snapshotPath(config, version);
+  if (version > 0 && existsSync(old)) unlinkSync(old);
+}

@@ -1,0 +1,43 @@
+import { snapshotPath } from './config.js';
+import { Persistence } from './persistence.js';
+import { chunksWithRoom, indexPending, markDeleted, publishSnapshot, type OwnerState } from './owner-state.js';
+
+/*
+ * How a starting owner takes back what its namespace holds: from shared memory after a failure of
+ * its actor or thread, or from the persistence directory at first start.
+ */
+
+/** After a crash: the last snapshot is the index; the shared tail adds what came after it. */
+export function recoverFromShared(state: OwnerState): void {
+  const { writer, config } = state;
+  const { version, covered } = writer.snapshot();
+  if (version > 0) {
+    state.index.load(snapshotPath(config, version));
+    state.indexed = covered;
+    for (let slot = 0; slot < covered; slot++) if (writer.isDeleted(slot) && state.index.contains(BigInt(slot))) state.index.remove(BigInt(slot));
+  }
+  const end = writer.committed();
+  for (let slot = 0; slot < end; slot++) if (!writer.isDeleted(slot)) state.ids.set(writer.record(slot).id, slot);
+}
+
+/** At first start with a persistence directory: the checkpoint, then the write log after it. */
+export async function restoreFromDisk(state: OwnerState): Promise<void> {
+  const { writer, config } = state;
+  const persisted = Persistence.read(config.persistDir!, config.dimensions);
+  if (persisted.records.length === 0 && persisted.log.length === 0) return;
+  const restored = persisted.records.length;
+  const { dimensions } = config;
+  writer.append(config.name, persisted.records.map((r, slot) => ({ vector: persisted.vectors.subarray(slot * dimensions, (slot + 1) * dimensions), record: r.record })));
+  persisted.records.forEach((r, slot) => r.deleted && writer.delete(slot));
+  if (persisted.indexPath !== null) state.index.load(persisted.indexPath);
+  state.indexed = persisted.covered;
+  // Slots between the index and the records (a crash mid-checkpoint) go into the index from their rows.
+  indexPending(state);
+  if (state.indexed > 0) publishSnapshot(state, 'restored');
+  const later = persisted.log.filter((l): l is Extract<typeof l, { op: 'add' }> => l.op === 'add' && l.slot >= restored);
+  for await (const part of chunksWithRoom(state, later)) writer.append(config.name, part);
+  const deletes = persisted.log.filter((l) => l.op === 'del').map((l) => l.slot);
+  markDeleted(state, deletes.filter((slot) => slot < writer.committed()));
+  const end = writer.committed();
+  for (let slot = 0; slot < end; slot++) if (!writer.isDeleted(slot)) state.ids.set(writer.record(slot).id, slot);
+}
