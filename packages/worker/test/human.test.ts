@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ActorSystem, type ActorRef } from '@apiary/runtime';
-import { eventually, waitForEvent, within } from '@apiary/testkit';
+import { eventually, waitForEvent, waitForEvents, within } from '@apiary/testkit';
 import { HumanInput, WorkerErrorCodes, type HumanRequestSpec, type HumanSettled } from '../src/index.ts';
 import { sink, type SinkMsg } from './fixtures/behaviors.ts';
 
@@ -107,6 +107,24 @@ test('the outcome reaches the asker even if it restarted while the request was o
   const s = await settledOf(ctx, id);
   assert.equal(s.outcome, { id, status: 'answered', channel: 'programmatic', answer: { kind: 'confirm', confirmed: true } });
   assert.equal(s.continuation, { resumeAt: 'deploy-step' });
+  await detach();
+});
+
+test('an asker that stops for good has its open requests withdrawn (cancelled, not delivered); a restart keeps them', async (ctx) => {
+  const detach = await ctx.human.onRequest(() => undefined);
+  const first = await open(ctx, spec({ kind: 'confirm', prompt: 'Deploy?' }));
+  const second = await open(ctx, spec({ kind: 'text', prompt: 'Why?' }));
+  const restarted = waitForEvent(ctx.system.events, 'actor-restarted', (e) => e.ref.id === ctx.sink.id, 5_000);
+  ctx.system.tell(ctx.sink, { type: 'crash' });
+  await restarted;
+  assert.equal((await ctx.human.pending()).map((r) => r.id), [first, second]);
+  const withdrawn = waitForEvents(ctx.system.events, 'human-request-settled', 2, (e) => e.outcome.status === 'cancelled', 5_000);
+  await ctx.system.stop(ctx.sink);
+  const events = await withdrawn;
+  assert.equal(events.map((e) => e.request.id).sort(), [first, second].sort());
+  for (const e of events) assert.match(e.outcome.status === 'cancelled' ? e.outcome.reason : '', `the asker ${ctx.sink.path} stopped`);
+  assert.equal(await ctx.human.pending(), []);
+  assert.is(await codeOf(ctx.human.answer(first, { kind: 'confirm', confirmed: true })), WorkerErrorCodes.HUMAN_REQUEST_CLOSED);
   await detach();
 });
 

@@ -134,9 +134,13 @@ test('an agent stopped while a task waits on a person answers that task at once 
   const opened = nextRequest(ctx);
   const task = ctx.system.ask(clerk, { type: 'task', taskId: 's1', input: 'refund 30' }, { timeoutMs: 30_000 });
   const failed = task.then(() => 'no error', (e: { code?: string }) => e.code);
-  await opened;
+  const request = await opened;
+  const withdrawn = waitForEvent(ctx.system.events, 'human-request-settled', (e) => e.request.id === request.id, 10_000);
   await ctx.system.stop(clerk);
   assert.is(await failed, ErrorCodes.ACTOR_STOPPED);
+  // Nobody is left to act on the approval: the broker withdrew it rather than leave it to a person.
+  assert.is((await withdrawn).outcome.status, 'cancelled');
+  assert.equal(await ctx.human.pending(), []);
   await detach();
 });
 

@@ -1,4 +1,4 @@
-import { defineBehavior, ErrorReply, InvalidArgumentError, serializeError, toError, type ActorContext, type ActorRef, type DeferredReply } from '@apiary/runtime';
+import { defineBehavior, ErrorReply, InvalidArgumentError, serializeError, toError, type ActorContext, type ActorRef, type DeferredReply, type Signal } from '@apiary/runtime';
 import type { ApprovalAsk, ApprovalDecision, HumanSettledNotice, ResumeWith } from '@apiary/agent';
 import '../events.js';
 import { checkAnswer, type Answer } from './questions.js';
@@ -39,6 +39,8 @@ export interface BrokerOptions {
 
 interface Open {
   readonly request: HumanRequest;
+  /** The actor waiting for it (watched: a request outlives a restart, not a stop), or null. */
+  readonly asker: ActorRef | null;
   /** Told the outcome (survives the asker's restart), or null. */
   readonly replyTo: ActorRef<HumanSettledNotice, unknown> | null;
   readonly continuation: unknown;
@@ -54,6 +56,8 @@ interface BrokerState {
   readonly channels: Set<string>;
   readonly closed: Map<string, HumanOutcome['status']>;
   readonly historySize: number;
+  /** Open request ids by the id of the actor that waits for them (each such actor is watched). */
+  readonly askers: Map<string, Set<string>>;
   seq: number;
 }
 
@@ -64,19 +68,19 @@ interface BrokerState {
  * Spawn it on the main thread, where the channels are.
  */
 export const humanInputBroker = defineBehavior(import.meta.url, 'humanInputBroker', {
-  setup: (options: BrokerOptions | undefined): BrokerState => ({ open: new Map(), channels: new Set(), closed: new Map(), historySize: options?.historySize ?? 10_000, seq: 0 }),
+  setup: (options: BrokerOptions | undefined): BrokerState => ({ open: new Map(), channels: new Set(), closed: new Map(), historySize: options?.historySize ?? 10_000, askers: new Map(), seq: 0 }),
 
   receive(state, message: BrokerMessage, ctx): unknown {
     try {
       switch (message.type) {
         case 'open': {
           if (typeof message.replyTo?.id !== 'string') throw new InvalidArgumentError('replyTo', 'must be an actor ref');
-          return openOne(state, message.spec, message.replyTo, message.continuation ?? null, null, ctx);
+          return openOne(state, message.spec, message.replyTo, message.continuation ?? null, null, message.replyTo, ctx);
         }
         case 'ask': {
           const resume = checkResume(message.resume);
           const reply = ctx.deferReply<HumanOutcome>();
-          openOne(state, message.spec, resume?.replyTo ?? null, resume?.continuation ?? null, { wants: 'outcome', handle: reply }, ctx);
+          openOne(state, message.spec, resume?.replyTo ?? null, resume?.continuation ?? null, { wants: 'outcome', handle: reply }, resume?.replyTo ?? ctx.sender, ctx);
           return reply;
         }
         case 'approve': {
@@ -89,7 +93,7 @@ export const humanInputBroker = defineBehavior(import.meta.url, 'humanInputBroke
           };
           const resume = checkResume(message.resume);
           const decision = ctx.deferReply<ApprovalDecision>();
-          openOne(state, spec, resume?.replyTo ?? null, resume?.continuation ?? null, { wants: 'decision', handle: decision }, ctx);
+          openOne(state, spec, resume?.replyTo ?? null, resume?.continuation ?? null, { wants: 'decision', handle: decision }, resume?.replyTo ?? ctx.sender, ctx);
           return decision;
         }
         case 'answer': {
@@ -138,6 +142,19 @@ export const humanInputBroker = defineBehavior(import.meta.url, 'humanInputBroke
     }
   },
 
+  onSignal(state, signal: Signal, ctx) {
+    // The asker stopped for good (a restart is not a termination): nobody will act on an answer, so
+    // its requests are withdrawn rather than left for a person to answer until their deadline.
+    if (signal.type !== 'terminated') return;
+    const ids = state.askers.get(signal.ref.id);
+    if (ids === undefined) return;
+    state.askers.delete(signal.ref.id);
+    for (const id of ids) {
+      const open = state.open.get(id);
+      if (open !== undefined) settle(state, open, { id, status: 'cancelled', reason: `the asker ${signal.ref.path} stopped (${signal.reason})` }, ctx, false);
+    }
+  },
+
   postStop(state) {
     for (const open of state.open.values()) clearTimeout(open.timer);
   },
@@ -149,12 +166,21 @@ function openOne(
   replyTo: ActorRef<HumanSettledNotice, unknown> | null,
   continuation: unknown,
   reply: PendingReply | null,
+  asker: ActorRef | null,
   ctx: ActorContext<BrokerMessage>,
 ): { id: string; deadline: number } {
   const id = `hr-${Date.now().toString(36)}-${(++state.seq).toString(36)}`;
   const request = openRequest(id, spec, Date.now());
   const timer = setTimeout(() => ctx.tell(ctx.self, { type: 'expire', id }), request.deadline - Date.now());
-  state.open.set(id, { request, replyTo, continuation, timer, reply });
+  state.open.set(id, { request, asker, replyTo, continuation, timer, reply });
+  if (asker !== null) {
+    let ids = state.askers.get(asker.id);
+    if (ids === undefined) {
+      state.askers.set(asker.id, (ids = new Set()));
+      ctx.watch(asker);
+    }
+    ids.add(id);
+  }
   ctx.publish({ type: 'human-request-opened', time: Date.now(), request });
   // Nobody can answer (CI, no TTY, no app listening): apply the default now instead of hanging.
   if (state.channels.size === 0) ctx.tell(ctx.self, { type: 'expire', id, noChannel: true });
@@ -194,16 +220,22 @@ function checkResume(resume: ResumeWith | undefined): ResumeWith | undefined {
   return resume;
 }
 
-function settle(state: BrokerState, open: Open, outcome: HumanOutcome, ctx: ActorContext<BrokerMessage>): void {
+/** Closes a request with `outcome`; `deliver: false` when its asker is known to be gone. */
+function settle(state: BrokerState, open: Open, outcome: HumanOutcome, ctx: ActorContext<BrokerMessage>, deliver = true): void {
   clearTimeout(open.timer);
   state.open.delete(open.request.id);
+  const siblings = open.asker === null ? undefined : state.askers.get(open.asker.id);
+  if (siblings !== undefined && siblings.delete(open.request.id) && siblings.size === 0) {
+    state.askers.delete(open.asker!.id);
+    ctx.unwatch(open.asker!);
+  }
   state.closed.set(open.request.id, outcome.status);
   if (state.closed.size > state.historySize) state.closed.delete(state.closed.keys().next().value!);
   // What the ask is answered with: an approval's decision (or its error), else the outcome.
   const answer = open.reply?.wants === 'decision' ? decisionOf(outcome, open.request.deadline) : outcome;
-  if (open.replyTo !== null) {
+  if (open.replyTo !== null && deliver) {
     const reply: HumanSettledNotice['reply'] = answer instanceof ErrorReply ? { ok: false, error: serializeError(answer.error) } : { ok: true, value: answer };
-    void deliver(open.replyTo, { type: 'human-settled', outcome, request: open.request, continuation: open.continuation, reply }, ctx);
+    void deliverSettled(open.replyTo, { type: 'human-settled', outcome, request: open.request, continuation: open.continuation, reply }, ctx);
   }
   if (open.reply?.wants === 'decision') open.reply.handle.resolve(answer as ApprovalDecision | ErrorReply);
   else open.reply?.handle.resolve(outcome);
@@ -218,7 +250,7 @@ const DELIVERY_WINDOW_MS = 60_000;
  * incarnations (its thread crashed and is being replaced), which is exactly when a task parked on a
  * person needs its answer kept. Gives up after {@link DELIVERY_WINDOW_MS} with an event.
  */
-async function deliver(target: ActorRef<HumanSettledNotice, unknown>, message: HumanSettled, ctx: ActorContext<BrokerMessage>): Promise<void> {
+async function deliverSettled(target: ActorRef<HumanSettledNotice, unknown>, message: HumanSettled, ctx: ActorContext<BrokerMessage>): Promise<void> {
   const started = Date.now();
   for (let delayMs = 25; ; delayMs = Math.min(delayMs * 2, 2_000)) {
     try {
