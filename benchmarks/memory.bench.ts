@@ -35,7 +35,7 @@ import { ActorSystem } from '@apiary/runtime';
 import { VectorMemory } from '@apiary/memory';
 import { measured, parseBenchArgs, pick, ratio, report, type Check } from './lib/harness.ts';
 import { DATA_KINDS, dataSet, fingerprint, type DataKind } from './memory/data.ts';
-import { bruteForce, cachedIndexFile, exactTopK, HNSW, PiecewiseBuild, timedBuild } from './memory/baselines.ts';
+import { bruteForce, cachedExactTopK, cachedIndexFile, HNSW, PiecewiseBuild, timedBuild } from './memory/baselines.ts';
 import { searcher, timeBlock, writer, type BlockResult, type FreshWrite } from './memory/behaviors.ts';
 
 const args = parseBenchArgs();
@@ -121,7 +121,7 @@ async function phase<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
   return out;
 }
 
-const data = await phase('data', () => dataSet(dataArg(), N, DIMS, CLUSTERS, SEED, QUERIES, FRESH_WRITES));
+const data = await phase('data', () => dataSet(dataArg(), N, DIMS, CLUSTERS, SEED, QUERIES, FRESH_WRITES, CACHE_DIR));
 const system = await ActorSystem.start({ threads: THREADS });
 const memory = await VectorMemory.start(system, { placement: { thread: OWNER_THREAD } });
 try {
@@ -234,9 +234,9 @@ try {
   const exact = await phase('brute-force', () =>
     timeBlock(0, EXACT_QUERIES, (i) => bruteForce(data.vectors, DIMS, data.queries.subarray(i * DIMS, (i + 1) * DIMS), K), (labels) => labels.map((label) => `v${label}`)),
   );
-  // Recall against a native exhaustive scan, whose answers must match the JS scan's on the queries
-  // both made.
-  const truth = await phase('exact-top-k', () => exactTopK(data.vectors, DIMS, data.queries, RECALL_QUERIES, K).map((labels) => labels.map((label) => `v${label}`)));
+  // Recall against a native exhaustive scan (cached on disk: see cachedExactTopK), whose answers must
+  // match this run's JS scan on the queries both made.
+  const truth = await phase('exact-top-k', () => cachedExactTopK(CACHE_DIR, data.vectors, DIMS, data.queries, RECALL_QUERIES, K).map((labels) => labels.map((label) => `v${label}`)));
   const truthAgreement = overlap(exact.ids, truth, EXACT_QUERIES);
   if (truthAgreement < 0.99) throw new Error(`the native exact top ${K} agrees with the JS scan on ${truthAgreement} of its answers`);
   const recall = (found: readonly string[][]): number => overlap(truth, found, RECALL_QUERIES);

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { HierarchicalNSW } from 'hnswlib-node';
-import type { DataKind } from './data.ts';
+import { fingerprint, type DataKind } from './data.ts';
 
 /** HNSW settings shared by the baseline and the memory namespace (the namespace's defaults). */
 export const HNSW = { M: 16, efConstruction: 128, ef: 64 } as const;
@@ -139,6 +139,24 @@ export function loadIndex(file: string, dims: number, n: number): HierarchicalNS
   if (index.getCurrentCount() !== n) throw new Error(`the baseline index ${file} holds ${index.getCurrentCount()} vectors, not ${n}: delete it to rebuild`);
   index.setEf(HNSW.ef);
   return index;
+}
+
+/**
+ * {@link exactTopK}, kept in `cacheDir` under the fingerprints of the vectors and the queries: the
+ * exact answers of a fixed data set never change, and computing them took 3-5 s of a run here. The
+ * suite still checks them against its own JavaScript scan in every run, so a stale file cannot pass.
+ */
+export function cachedExactTopK(cacheDir: string, vectors: Float32Array, dims: number, queries: Float32Array, count: number, k: number): number[][] {
+  const file = join(cacheDir, `exact-top${k}-n${vectors.length / dims}-dim${dims}-q${count}-${fingerprint(vectors)}-${fingerprint(queries)}.json`);
+  if (existsSync(file)) {
+    const cached = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (Array.isArray(cached) && cached.length === count && cached.every((row) => Array.isArray(row) && row.length === k)) return cached as number[][];
+  }
+  const out = exactTopK(vectors, dims, queries, count, k);
+  mkdirSync(cacheDir, { recursive: true });
+  writeFileSync(`${file}.tmp`, JSON.stringify(out));
+  renameSync(`${file}.tmp`, file);
+  return out;
 }
 
 /** Top-k labels of the exact search: the dot product of `query` with every row, best first. */

@@ -5,6 +5,9 @@
  *   stress case where neighbours within a cluster nearly tie (every index's recall drops there).
  */
 import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { seededRandom } from '@apiary/mock-openai';
 import { clustered, topical } from '@apiary/testkit';
 
 /** The generators the suite can run on. */
@@ -44,11 +47,11 @@ export interface DataSet {
 /**
  * Generates everything from one seeded stream: the first `n` rows are stored, the rest are held out.
  * The first `n` rows are the same whatever the held-out counts (the generator draws row by row).
+ * With `cacheDir`, the rows are generated once and read back from there in later runs.
  */
-export function dataSet(kind: DataKind, n: number, dims: number, clusters: number, seed: number, queryCount: number, freshCount: number): DataSet {
+export function dataSet(kind: DataKind, n: number, dims: number, clusters: number, seed: number, queryCount: number, freshCount: number, cacheDir?: string): DataSet {
   const count = n + queryCount + freshCount;
-  const all = kind === 'topical' ? topical(count, dims, clusters, seed) : clustered(count, dims, clusters, seed);
-  normalizeRows(all, dims);
+  const all = cacheDir === undefined ? generate(kind, count, dims, clusters, seed) : cached(cacheDir, kind, count, dims, clusters, seed);
   return {
     kind,
     dims,
@@ -59,4 +62,34 @@ export function dataSet(kind: DataKind, n: number, dims: number, clusters: numbe
     fresh: all.slice((n + queryCount) * dims),
     freshCount,
   };
+}
+
+function generate(kind: DataKind, count: number, dims: number, clusters: number, seed: number): Float32Array {
+  const all = kind === 'topical' ? topical(count, dims, clusters, seed) : clustered(count, dims, clusters, seed);
+  normalizeRows(all, dims);
+  return all;
+}
+
+/**
+ * The generated rows, kept in `cacheDir` (generating 100,000 x 384 took 4-5 s of a run here). The
+ * file's name holds the arguments and a hash of the generating code (the generator, the seeded
+ * stream, the normalisation), so changing any of them makes a new file rather than reusing an old one.
+ */
+function cached(cacheDir: string, kind: DataKind, count: number, dims: number, clusters: number, seed: number): Float32Array {
+  const code = [topical, clustered, seededRandom, normalizeRows, generate].map((f) => f.toString()).join('\n');
+  const key = createHash('sha1').update(JSON.stringify({ kind, count, dims, clusters, seed })).update(code).digest('hex').slice(0, 16);
+  const file = join(cacheDir, `data-${kind}-${count}x${dims}-${key}.f32`);
+  if (existsSync(file)) {
+    const bytes = readFileSync(file);
+    if (bytes.byteLength === count * dims * 4) {
+      // A big file is read into a buffer of its own; otherwise copy (a view needs 4-byte alignment).
+      const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength;
+      return new Float32Array(own ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    }
+  }
+  const all = generate(kind, count, dims, clusters, seed);
+  mkdirSync(cacheDir, { recursive: true });
+  writeFileSync(`${file}.tmp`, new Uint8Array(all.buffer, all.byteOffset, all.byteLength));
+  renameSync(`${file}.tmp`, file);
+  return all;
 }
