@@ -34,8 +34,15 @@ export interface MemoryStats {
   readonly namespace: string;
   /** Entries that can be found. */
   readonly live: number;
-  /** Slots written (deleted and replaced entries included). */
+  /**
+   * Slots written (deleted and replaced entries included: their slots are not reused while the
+   * process lives). A namespace refuses writes past `maxEntries` slots (MemoryCapacityError).
+   */
   readonly written: number;
+  readonly maxEntries: number;
+  /** Bytes of ids, metadata and origins written (replaced entries' included), and the most it takes. */
+  readonly recordBytes: number;
+  readonly maxRecordBytes: number;
   /** The published snapshot (0: none yet) and how many slots it covers. */
   readonly snapshotVersion: number;
   readonly snapshotCovered: number;
@@ -189,6 +196,7 @@ async function add(state: OwnerState, entries: readonly MemoryEntry[], queueFlus
     const record: EntryRecord = { id: e.id, metadata: e.metadata ?? {}, origin: e.origin ?? null, at: now };
     return { vector: checkedEntry(name, dimensions, e.vector, i), record };
   });
+  state.writer.checkRoom(name, prepared.map((p) => p.record));
   for await (const part of chunksWithRoom(state, prepared)) {
     const first = state.writer.committed();
     state.persistence?.logAdds(part.map((p, i) => ({ slot: first + i, record: p.record, vector: p.vector })));
@@ -275,6 +283,9 @@ function stats(state: OwnerState): MemoryStats {
     namespace: state.config.name,
     live: Atomics.load(writer.header, H.LIVE),
     written: committed,
+    maxEntries: writer.handles.deleted.maxByteLength, // a byte a slot
+    recordBytes: Atomics.load(writer.header, H.RECORD_BYTES),
+    maxRecordBytes: writer.handles.records.maxByteLength,
     snapshotVersion: snapshot.version,
     snapshotCovered: snapshot.covered,
     tail: committed - snapshot.covered,

@@ -29,6 +29,18 @@ export class SharedWriter extends SharedViews {
     return slots;
   }
 
+  /**
+   * Throws MemoryCapacityError unless `records` fit as new entries, so that a batch that cannot
+   * be written whole is refused with nothing written (nothing logged, nothing visible).
+   */
+  checkRoom(namespace: string, records: readonly EntryRecord[]): void {
+    const { records: recordBuffer, deleted } = this.handles;
+    if (this.committed() + records.length > deleted.maxByteLength) throw new MemoryCapacityError(namespace, 'entries', deleted.maxByteLength);
+    let bytes = Atomics.load(this.header, H.RECORD_BYTES);
+    for (const record of records) bytes += recordLength(record, JSON.stringify(record.metadata));
+    if (bytes > recordBuffer.maxByteLength) throw new MemoryCapacityError(namespace, 'metadata bytes', recordBuffer.maxByteLength);
+  }
+
   /** Marks a slot deleted; true if it was live. */
   delete(slot: number): boolean {
     if (Atomics.compareExchange(this.deleted, slot, 0, 1) !== 0) return false;
@@ -47,7 +59,7 @@ export class SharedWriter extends SharedViews {
     const metadata = JSON.stringify(record.metadata);
     const idLength = Buffer.byteLength(record.id, 'utf8');
     const originLength = record.origin === null ? 0 : Buffer.byteLength(record.origin, 'utf8');
-    const length = RECORD_HEADER + idLength + originLength + Buffer.byteLength(metadata, 'utf8');
+    const length = recordLength(record, metadata);
     this.#ensure(namespace, slot, at + length);
     const bytes = this.recordBytes(at + length);
     bytes.writeUInt32LE(idLength, at);
@@ -77,4 +89,9 @@ export class SharedWriter extends SharedViews {
     }
     this.cover(slot + 1);
   }
+}
+
+/** Bytes `record` takes in the shared records (laid out as RECORD_HEADER says), its metadata as JSON. */
+function recordLength(record: EntryRecord, metadata: string): number {
+  return RECORD_HEADER + Buffer.byteLength(record.id, 'utf8') + (record.origin === null ? 0 : Buffer.byteLength(record.origin, 'utf8')) + Buffer.byteLength(metadata, 'utf8');
 }

@@ -95,6 +95,27 @@ test('a forced snapshot saves only an index that changed since the last one (a d
   assert.ok(saves.every((e) => e.ms >= 0 && e.time > 0));
 });
 
+test('a full namespace refuses a batch whole (MemoryCapacityError, nothing written); replaced entries keep their slots', async (ctx) => {
+  const ns = await ctx.memory.create('full', { dimensions: DIMS, maxEntries: 100, maxRecordBytes: 8_192 });
+  const data = clustered(100, DIMS, 4, 8);
+  await ns.add(Array.from({ length: 60 }, (_, i) => ({ id: `c${i}`, vector: vec(data, i) })));
+  await ns.add(Array.from({ length: 30 }, (_, i) => ({ id: `c${i}`, vector: vec(data, 60 + i) }))); // replacements
+  let stats = await ns.stats();
+  assert.equal([stats.live, stats.written, stats.maxEntries, stats.maxRecordBytes], [60, 90, 100, 8_192]);
+  assert.ok(stats.recordBytes > 0 && stats.recordBytes < 8_192);
+  // 11 more do not fit in the 10 slots left, although 60 entries are live: all refused.
+  const tooMany = Array.from({ length: 11 }, (_, i) => ({ id: `n${i}`, vector: vec(data, i) }));
+  assert.is(await codeOf(ns.add(tooMany)), MemoryErrorCodes.CAPACITY);
+  // Metadata past maxRecordBytes: refused whole as well.
+  assert.is(await codeOf(ns.add([{ id: 'm0', vector: vec(data, 1) }, { id: 'm1', vector: vec(data, 2), metadata: { text: 'x'.repeat(8_192) } }])), MemoryErrorCodes.CAPACITY);
+  stats = await ns.stats();
+  assert.equal([stats.live, stats.written], [60, 90]);
+  assert.equal((await ns.get(['n0', 'm0'])), [null, null]);
+  assert.is((await ns.search(vec(data, 61), { k: 1 }))[0]?.id, 'c1');
+  await ns.add(tooMany.slice(0, 10)); // what fits still goes in
+  assert.equal([(await ns.stats()).live, (await ns.stats()).written], [70, 100]);
+});
+
 test('metadata filters apply to index and tail hits alike', async (ctx) => {
   const ns = await ctx.memory.create('filters', { dimensions: DIMS, indexThreshold: 32 });
   const data = clustered(300, DIMS, 4, 11);
