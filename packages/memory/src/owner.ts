@@ -194,9 +194,9 @@ async function add(state: OwnerState, entries: readonly MemoryEntry[], queueFlus
   const prepared = entries.map((e, i) => {
     checkEntryFields(e, i);
     const record: EntryRecord = { id: e.id, metadata: e.metadata ?? {}, origin: e.origin ?? null, at: now };
-    return { vector: checkedEntry(name, dimensions, e.vector, i), record };
+    return { vector: checkedEntry(name, dimensions, e.vector, i), record, metadataJson: JSON.stringify(record.metadata) };
   });
-  state.writer.checkRoom(name, prepared.map((p) => p.record));
+  state.writer.checkRoom(name, prepared);
   for await (const part of chunksWithRoom(state, prepared)) {
     const first = state.writer.committed();
     state.persistence?.logAdds(part.map((p, i) => ({ slot: first + i, record: p.record, vector: p.vector })));

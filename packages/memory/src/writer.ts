@@ -8,14 +8,15 @@ import { MemoryCapacityError } from './errors.js';
 export class SharedWriter extends SharedViews {
   /**
    * Appends entries (vectors already normalised) and publishes them all at once. A restored entry
-   * comes with the vector it had; every slot has one.
+   * comes with the vector it had; every slot has one. `metadataJson`, when the caller has it
+   * already (from {@link checkRoom}), is the record's metadata as JSON.
    */
-  append(namespace: string, entries: readonly { vector: Float32Array; record: EntryRecord }[]): number[] {
+  append(namespace: string, entries: readonly { vector: Float32Array; record: EntryRecord; metadataJson?: string }[]): number[] {
     let slot = this.committed();
     let bytes = Atomics.load(this.header, H.RECORD_BYTES);
     const slots: number[] = [];
-    for (const { vector, record } of entries) {
-      const length = this.#writeRecord(namespace, slot, bytes, record);
+    for (const { vector, record, metadataJson } of entries) {
+      const length = this.#writeRecord(namespace, slot, bytes, record, metadataJson ?? JSON.stringify(record.metadata));
       this.offsets[slot * 2] = bytes;
       this.offsets[slot * 2 + 1] = length;
       this.vectors.set(vector, this.row(slot));
@@ -30,15 +31,15 @@ export class SharedWriter extends SharedViews {
   }
 
   /**
-   * Throws MemoryCapacityError unless `records` fit as new entries, so that a batch that cannot
+   * Throws MemoryCapacityError unless `entries` fit as new entries, so that a batch that cannot
    * be written whole is refused with nothing written (nothing logged, nothing visible).
    */
-  checkRoom(namespace: string, records: readonly EntryRecord[]): void {
-    const { records: recordBuffer, deleted } = this.handles;
-    if (this.committed() + records.length > deleted.maxByteLength) throw new MemoryCapacityError(namespace, 'entries', deleted.maxByteLength);
+  checkRoom(namespace: string, entries: readonly { record: EntryRecord; metadataJson: string }[]): void {
+    const { records, deleted } = this.handles;
+    if (this.committed() + entries.length > deleted.maxByteLength) throw new MemoryCapacityError(namespace, 'entries', deleted.maxByteLength);
     let bytes = Atomics.load(this.header, H.RECORD_BYTES);
-    for (const record of records) bytes += recordLength(record, JSON.stringify(record.metadata));
-    if (bytes > recordBuffer.maxByteLength) throw new MemoryCapacityError(namespace, 'metadata bytes', recordBuffer.maxByteLength);
+    for (const { record, metadataJson } of entries) bytes += recordLength(record, metadataJson);
+    if (bytes > records.maxByteLength) throw new MemoryCapacityError(namespace, 'metadata bytes', records.maxByteLength);
   }
 
   /** Marks a slot deleted; true if it was live. */
@@ -54,9 +55,8 @@ export class SharedWriter extends SharedViews {
     Atomics.store(this.header, H.VERSION, version);
   }
 
-  /** Writes `record` at byte `at` of the records (laid out as RECORD_HEADER says); returns its length. */
-  #writeRecord(namespace: string, slot: number, at: number, record: EntryRecord): number {
-    const metadata = JSON.stringify(record.metadata);
+  /** Writes `record` (its metadata as the JSON `metadata`) at byte `at` of the records (laid out as RECORD_HEADER says); returns its length. */
+  #writeRecord(namespace: string, slot: number, at: number, record: EntryRecord, metadata: string): number {
     const idLength = Buffer.byteLength(record.id, 'utf8');
     const originLength = record.origin === null ? 0 : Buffer.byteLength(record.origin, 'utf8');
     const length = recordLength(record, metadata);
