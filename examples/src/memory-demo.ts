@@ -24,6 +24,7 @@ const system = await ActorSystem.start({ threads: 2 });
 // The memory's events are on the system's one bus, like every other level's.
 system.events.on('memory-recovered', (e) => say(`event memory-recovered: ${e.namespace} from ${e.source}, ${e.live} live, ${e.indexed} of ${e.written} indexed, ${e.ms} ms`));
 system.events.on('memory-snapshot', (e) => say(`event memory-snapshot: ${e.namespace} v${e.version} (${e.trigger}), ${e.covered} entries, ${e.ms} ms`));
+system.events.on('memory-optimized', (e) => say(`event memory-optimized: ${e.namespace} (${e.report.trigger}), ${e.report.entries} entries in ${e.report.groups} group(s), ${e.report.ms} ms`));
 const dir = mkdtempSync(join(tmpdir(), 'apiary-memory-demo-'));
 let memory = await VectorMemory.start(system, { dir, placement: { thread: 1 } });
 say(`memory up: snapshots in ${memory.snapshotDir}, persistence in ${dir}`);

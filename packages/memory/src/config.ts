@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { MetricKind, ScalarKind, type IndexConfig } from 'usearch';
 import type { SharedHandles } from './shared-state.js';
+import type { AutoOptimizeOptions, AutoOptimizePolicy } from './auto-optimize.js';
 
 /** Tuning of a namespace. Every default is listed. */
 export interface NamespaceOptions {
@@ -42,6 +43,12 @@ export interface NamespaceOptions {
   readonly maxEntries?: number;
   /** Bytes of ids and metadata it can hold. Default 1 GiB. */
   readonly maxRecordBytes?: number;
+  /**
+   * When the owner runs `optimize()` on its own, after writes pause (see AutoOptimizeOptions for the
+   * defaults: from 20,000 entries, once half the index arrived since the last layout or a quarter of
+   * it was deleted, after 2 s without writes). `false`: only when asked.
+   */
+  readonly autoOptimize?: AutoOptimizeOptions | false;
 }
 
 /** How a namespace's index stores vectors. */
@@ -61,6 +68,8 @@ export interface NamespaceConfig {
   readonly tailCapacity: number;
   readonly snapshotEveryWrites: number;
   readonly snapshotEveryMs: number;
+  /** When the owner optimizes on its own (null: never). */
+  readonly autoOptimize: AutoOptimizePolicy | null;
   /** Where snapshots are written for readers to view (a tmpfs when there is one). */
   readonly snapshotDir: string;
   /** Unique file name stem of this namespace in `snapshotDir`. */

@@ -3,9 +3,14 @@ import { indexOptions, type NamespaceConfig } from './config.js';
 import { addSlots, gather, INDEX_SLICE, INDEX_THREADS, liveSlots } from './indexing.js';
 import type { SharedViews } from './shared-state.js';
 
+/** Who started a rebuild: a caller of `optimize()`, or the owner's own policy (`autoOptimize`). */
+export type OptimizeTrigger = 'requested' | 'auto';
+
 /** What `optimize()` did. */
 export interface OptimizeReport {
   readonly namespace: string;
+  /** Who started it (callers that asked while the owner's own rebuild ran get `auto`). */
+  readonly trigger: OptimizeTrigger;
   /** Entries in the rebuilt index. */
   readonly entries: number;
   /** Deleted entries the old index still carried as tombstones (a graph keeps them to route through). */

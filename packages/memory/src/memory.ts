@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type ActorRef, type ActorSystem, type Placement } from '@apiary/runtime';
 import { INDEX_QUANTIZATIONS, type NamespaceConfig, type NamespaceOptions } from './config.js';
 import { createShared, defaultMaxEntries } from './shared-state.js';
+import { autoOptimizePolicy } from './auto-optimize.js';
 import { memoryOwner, type OwnerMessage } from './owner.js';
 import { forgetReader, MemoryNamespace, type NamespaceHandle } from './namespace.js';
 import { NamespaceExistsError, UnknownNamespaceError } from './errors.js';
@@ -142,6 +143,7 @@ export class VectorMemory {
       tailCapacity,
       snapshotEveryWrites,
       snapshotEveryMs: int('snapshotEveryMs', o.snapshotEveryMs, 1_000),
+      autoOptimize: autoOptimizePolicy(o.autoOptimize),
       snapshotDir: this.#root,
       fileStem: `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`,
       persistDir: this.#options.dir === undefined ? null : join(this.#options.dir, encodeURIComponent(name)),

@@ -7,7 +7,7 @@ import type { NamespaceReader } from './reader.js';
 import { snapshotPath, type NamespaceConfig } from './config.js';
 import type { Persistence } from './persistence.js';
 import { MemoryStorageError } from './errors.js';
-import type { LayoutRebuild, OptimizeReport } from './layout.js';
+import type { LayoutRebuild, OptimizeReport, OptimizeTrigger } from './layout.js';
 import type { SnapshotTrigger } from './events.js';
 import type { OwnerMessage } from './owner.js';
 import { addSlots, INDEX_SLICE, liveSlots, yieldToLoop } from './indexing.js';
@@ -39,8 +39,10 @@ export interface OwnerState {
   timer: ReturnType<typeof setInterval> | null;
   /** Where the owner's events go (its actor context). */
   readonly events: Pick<ActorContext<OwnerMessage>, 'publish' | 'wants'>;
-  /** The optimize under way, and the asks waiting for it. */
-  rebuild: { readonly job: LayoutRebuild; readonly waiters: DeferredReply<OptimizeReport>[] } | null;
+  /** The optimize under way, who started it, and the asks waiting for it. */
+  rebuild: { readonly job: LayoutRebuild; readonly trigger: OptimizeTrigger; readonly waiters: DeferredReply<OptimizeReport>[] } | null;
+  /** What the automatic optimize goes by (see auto-optimize.ts): counted since the last layout. */
+  readonly layout: { laidOut: number; insertedSince: number; removedSince: number; lastWriteAt: number };
 }
 
 /** Entries committed but not in the published snapshot. */
@@ -69,8 +71,16 @@ export function markDeleted(state: OwnerState, slots: readonly number[]): void {
     if (slot < state.indexed) {
       state.index.remove(BigInt(slot));
       state.published = false;
+      state.layout.removedSince++;
     }
   }
+}
+
+/** Counts the index as it is now as laid out: after a rebuild, a recovery, or a failed rebuild (no retry until it grows again). */
+export function resetLayout(state: OwnerState, laidOut: number): void {
+  state.layout.laidOut = laidOut;
+  state.layout.insertedSince = 0;
+  state.layout.removedSince = 0;
 }
 
 /** Indexes everything pending, a slice at a time, letting the thread's event loop run between slices. */
@@ -85,7 +95,9 @@ export async function indexInSlices(state: OwnerState): Promise<void> {
 export function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY): void {
   const end = Math.min(state.writer.committed(), state.indexed + limit);
   if (state.indexed >= end) return;
-  addSlots(state.index, state.writer, liveSlots(state.writer, state.indexed, end));
+  const slots = liveSlots(state.writer, state.indexed, end);
+  addSlots(state.index, state.writer, slots);
+  state.layout.insertedSince += slots.length;
   state.indexed = end;
   state.published = false;
 }

@@ -9,8 +9,9 @@ import { checkedEntry, type VectorInput } from './vectors.js';
 import { checkEntryFields, type MemoryEntry } from './entry.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 import { MemoryStorageError, OptimizeError } from './errors.js';
-import { LayoutRebuild, type OptimizeReport } from './layout.js';
-import { chunksWithRoom, flush, indexInSlices, indexPending, markDeleted, publishSnapshot, type OwnerState } from './owner-state.js';
+import { LayoutRebuild, type OptimizeReport, type OptimizeTrigger } from './layout.js';
+import { chunksWithRoom, flush, indexInSlices, indexPending, markDeleted, publishSnapshot, resetLayout, type OwnerState } from './owner-state.js';
+import { autoOptimizeDue } from './auto-optimize.js';
 import { recoverFromShared, restoreFromDisk } from './recovery.js';
 import { yieldToLoop } from './indexing.js';
 import type { RecoverySource } from './events.js';
@@ -50,8 +51,16 @@ export interface MemoryStats {
   readonly tail: number;
   /** Times the owner started (1 + restarts). */
   readonly incarnation: number;
-  /** Whether an `optimize()` is under way. */
+  /** Whether an `optimize()` is under way (asked for, or the owner's own: `autoOptimize`). */
   readonly optimizing: boolean;
+  /**
+   * Entries the index held after its last layout (an `optimize()`, or the owner's start: a
+   * recovered index counts as laid out), and entries inserted into and removed from it since: what
+   * `autoOptimize` goes by.
+   */
+  readonly laidOut: number;
+  readonly insertedSinceLayout: number;
+  readonly removedSinceLayout: number;
 }
 
 /**
@@ -78,6 +87,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
       timer: null,
       events: ctx,
       rebuild: null,
+      layout: { laidOut: 0, insertedSince: 0, removedSince: 0, lastWriteAt: Date.now() },
     };
     const started = Date.now();
     let source: RecoverySource | null = null;
@@ -100,6 +110,8 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
     } catch (error) {
       throw new MemoryStorageError(config.name, 'recovery', error);
     }
+    // What was recovered may be laid out or not (the snapshot does not say): counted as laid out.
+    resetLayout(state, state.index.size());
     if (source !== null && ctx.wants('memory-recovered')) {
       const { indexed } = state;
       ctx.publish({ type: 'memory-recovered', time: Date.now(), namespace: config.name, source, live: Atomics.load(writer.header, H.LIVE), indexed, written: writer.committed(), ms: Date.now() - started });
@@ -112,8 +124,10 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
     try {
       switch (message.type) {
         case 'add':
+          state.layout.lastWriteAt = Date.now();
           return await add(state, message.entries, () => ctx.tell(ctx.self, { type: 'flush' }));
         case 'delete':
+          state.layout.lastWriteAt = Date.now();
           return remove(state, message.ids);
         case 'get': {
           if (!Array.isArray(message.ids) || !message.ids.every((id) => typeof id === 'string')) throw new InvalidArgumentError('ids', 'must be an array of strings');
@@ -134,13 +148,8 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
           return stats(state);
         case 'optimize': {
           const reply = ctx.deferReply<OptimizeReport>();
-          if (state.rebuild === null) {
-            // Everything written so far goes into the old index first: the rebuild starts from it.
-            await indexInSlices(state);
-            state.rebuild = { job: new LayoutRebuild(state.config, state.writer, state.indexed), waiters: [] };
-            ctx.tell(ctx.self, { type: 'optimize-step' });
-          }
-          state.rebuild.waiters.push(reply);
+          if (state.rebuild === null) await startRebuild(state, 'requested', () => ctx.tell(ctx.self, { type: 'optimize-step' }));
+          state.rebuild!.waiters.push(reply);
           return reply;
         }
         case 'optimize-step':
@@ -154,6 +163,9 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
         case 'flush':
           state.flushQueued = false;
           await flush(state, false);
+          if (autoOptimizeDue(state.config.autoOptimize, { now: Date.now(), entries: state.index.size(), optimizing: state.rebuild !== null, ...state.layout })) {
+            await startRebuild(state, 'auto', () => ctx.tell(ctx.self, { type: 'optimize-step' }));
+          }
           return undefined;
         default: {
           const never: never = message;
@@ -230,13 +242,21 @@ function remove(state: OwnerState, ids: readonly string[]): { readonly deleted: 
   return { deleted: slots.length };
 }
 
+/** Starts a rebuild (none is under way); its slices follow as `optimize-step` messages (`next`). */
+async function startRebuild(state: OwnerState, trigger: OptimizeTrigger, next: () => void): Promise<void> {
+  // Everything written so far goes into the old index first: the rebuild starts from it.
+  await indexInSlices(state);
+  state.rebuild = { job: new LayoutRebuild(state.config, state.writer, state.indexed), trigger, waiters: [] };
+  next();
+}
+
 /**
  * One slice of the optimize under way; true when it is over (done or failed). Done: the new index
  * replaces the old one in this same turn (no write can come between the catch-up and the swap), a
  * snapshot publishes it, and a persistence checkpoint keeps its layout across restarts.
  */
 function optimizeStep(state: OwnerState): boolean {
-  const { job, waiters } = state.rebuild!;
+  const { job, trigger, waiters } = state.rebuild!;
   let report: OptimizeReport;
   try {
     if (!job.step(state.indexed)) return false;
@@ -249,6 +269,7 @@ function optimizeStep(state: OwnerState): boolean {
     }
     report = {
       namespace: state.config.name,
+      trigger,
       entries: job.size,
       tombstonesDropped: job.tombstones,
       groups: job.groups,
@@ -260,6 +281,7 @@ function optimizeStep(state: OwnerState): boolean {
     return true;
   }
   state.rebuild = null;
+  resetLayout(state, job.size);
   for (const waiter of waiters) waiter.resolve(report);
   if (state.events.wants('memory-optimized')) state.events.publish({ type: 'memory-optimized', time: Date.now(), namespace: state.config.name, report });
   return true;
@@ -270,6 +292,8 @@ function abandonRebuild(state: OwnerState, reason: string, cause?: unknown): voi
   if (state.rebuild === null) return;
   const { waiters } = state.rebuild;
   state.rebuild = null;
+  // No automatic retry until the index grows again: a rebuild that failed once would likely fail again.
+  resetLayout(state, state.index.size());
   const error = new OptimizeError(state.config.name, reason, cause);
   for (const waiter of waiters) waiter.resolve(new ErrorReply(error));
   if (state.events.wants('memory-optimize-failed')) state.events.publish({ type: 'memory-optimize-failed', time: Date.now(), namespace: state.config.name, error: serializeError(error) });
@@ -291,5 +315,8 @@ function stats(state: OwnerState): MemoryStats {
     tail: committed - snapshot.covered,
     incarnation: Atomics.load(writer.header, H.INCARNATION),
     optimizing: state.rebuild !== null,
+    laidOut: state.layout.laidOut,
+    insertedSinceLayout: state.layout.insertedSince,
+    removedSinceLayout: state.layout.removedSince,
   };
 }

@@ -1,28 +1,12 @@
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clustered, recordEvents, row, waitForEvent } from '@apiary/testkit';
-import { ActorSystem, type ActorRef } from '@apiary/runtime';
+import { clustered, recordEvents, waitForEvent } from '@apiary/testkit';
+import type { ActorRef } from '@apiary/runtime';
 import { readFileSync } from 'node:fs';
-import { VectorMemory, MemoryErrorCodes, EmbedderErrorCodes, type MemoryHit } from '../src/index.ts';
+import { MemoryErrorCodes, EmbedderErrorCodes, type MemoryHit } from '../src/index.ts';
+import { memorySuite, vec, DIMS } from './fixtures/suite.ts';
 import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
 
-interface Ctx {
-  system: ActorSystem;
-  memory: VectorMemory;
-}
-const test = suite<Ctx>('vector memory', {} as Ctx);
-const DIMS = 32;
-
-test.before(async (ctx) => {
-  ctx.system = await ActorSystem.start({ threads: 2 });
-  ctx.memory = await VectorMemory.start(ctx.system);
-});
-test.after(async (ctx) => {
-  await ctx.memory.stop();
-  await ctx.system.stop();
-});
-
-const vec = (m: Float32Array, i: number): number[] => [...row(m, DIMS, i)];
+const test = memorySuite('vector memory');
 const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'no error', (e: { code?: string }) => e.code ?? 'no code');
 
 test('a write from one thread is found at once by a search on another thread, before any snapshot', async (ctx) => {

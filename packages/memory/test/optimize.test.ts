@@ -1,30 +1,14 @@
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clustered, row, waitForEvent } from '@apiary/testkit';
-import { ActorSystem, type ActorRef } from '@apiary/runtime';
+import { clustered, waitForEvent } from '@apiary/testkit';
+import type { ActorRef } from '@apiary/runtime';
 import { VectorMemory, MemoryErrorCodes, OptimizeError, type MemoryHit, type MemoryNamespace } from '../src/index.ts';
+import { memorySuite, vec, DIMS, type MemoryCtx } from './fixtures/suite.ts';
 import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
 
-interface Ctx {
-  system: ActorSystem;
-  memory: VectorMemory;
-}
-const test = suite<Ctx>('vector memory: optimize', {} as Ctx);
-const DIMS = 32;
-
-test.before(async (ctx) => {
-  ctx.system = await ActorSystem.start({ threads: 2 });
-  ctx.memory = await VectorMemory.start(ctx.system);
-});
-test.after(async (ctx) => {
-  await ctx.memory.stop();
-  await ctx.system.stop();
-});
-
-const vec = (m: Float32Array, i: number): number[] => [...row(m, DIMS, i)];
+const test = memorySuite('vector memory: optimize');
 
 /** How many of `ids` (entry i under ids[i]) a search from `reader` with the entry's own vector finds first, at score 1. */
-async function selfHits(ctx: Ctx, reader: ActorRef<ProbeMsg, unknown>, data: Float32Array, entries: readonly (readonly [number, string])[]): Promise<number> {
+async function selfHits(ctx: MemoryCtx, reader: ActorRef<ProbeMsg, unknown>, data: Float32Array, entries: readonly (readonly [number, string])[]): Promise<number> {
   let found = 0;
   for (const [i, id] of entries) {
     const [best] = (await ctx.system.ask(reader, { type: 'search', vector: vec(data, i), k: 1 })) as MemoryHit[];
@@ -33,7 +17,7 @@ async function selfHits(ctx: Ctx, reader: ActorRef<ProbeMsg, unknown>, data: Flo
   return found;
 }
 
-const probeOn = async (ctx: Ctx, ns: MemoryNamespace, thread: number): Promise<ActorRef<ProbeMsg, unknown>> =>
+const probeOn = async (ctx: MemoryCtx, ns: MemoryNamespace, thread: number): Promise<ActorRef<ProbeMsg, unknown>> =>
   (await ctx.system.spawn(probe, { props: ns.handle, placement: { thread } })) as ActorRef<ProbeMsg, unknown>;
 
 test('optimize rebuilds the index grouped: every live entry still finds itself from another thread, deleted ones are gone', async (ctx) => {
@@ -49,6 +33,7 @@ test('optimize rebuilds the index grouped: every live entry still finds itself f
   assert.equal((await published).report, report);
   assert.is((await swapped).version, report.snapshotVersion);
   assert.is(report.namespace, 'opt-basic');
+  assert.is(report.trigger, 'requested');
   assert.is(report.entries, 3_800);
   assert.is(report.tombstonesDropped, 200);
   assert.ok(report.groups >= 2, `${report.groups} groups`);
