@@ -60,7 +60,7 @@ show('search "checkout got slower" after the restart:', await reopened.search(aw
 // searches; deleted entries leave the graph). Writes and searches go on while it runs.
 await reopened.delete(findings[0]!.id);
 const optimized = await reopened.optimize();
-say(`optimize(): ${optimized.entries} entries in ${optimized.groups} group(s), ${optimized.tombstonesDropped} deleted dropped, ${optimized.ms} ms`);
+say(`optimize(): ${optimized.entries} entries in ${optimized.groups} group(s), ${optimized.tombstonesDropped} deleted dropped, ${optimized.slotsReclaimed} slot(s) given back, ${optimized.ms} ms`);
 await memory.stop();
 await system.stop();
 rmSync(dir, { recursive: true, force: true });

@@ -17,14 +17,15 @@ export const INDEX_THREADS = Math.min(2, availableParallelism());
 export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Adds the rows of `slots` (committed, live, each not in `index` yet) to `index`, keyed by slot.
- * Rows never change once committed, and the buffers cannot grow under the call (only the owner's
- * thread grows them).
+ * Adds the rows of `slots` (committed, live, each not in `index` yet) to `index`, keyed by slot, or
+ * by `keyOf(slot)` for an index built under a new numbering (a compacting rebuild). Rows never
+ * change once committed, and the buffers cannot grow under the call (only the owner's thread grows
+ * them).
  */
-export function addSlots(index: Index, views: SharedViews, slots: readonly number[]): void {
+export function addSlots(index: Index, views: SharedViews, slots: readonly number[], keyOf?: (slot: number) => number): void {
   if (slots.length === 0) return;
   const { dimensions } = views;
-  const keys = BigUint64Array.from(slots, (slot) => BigInt(slot));
+  const keys = keyOf === undefined ? BigUint64Array.from(slots, (slot) => BigInt(slot)) : BigUint64Array.from(slots, (slot) => BigInt(keyOf(slot)));
   // Slots in one run (no deletion among them: a bulk load) go to the index as a view of their
   // shared rows, which the binding's add reads in place (byteOffset honoured, tested); others are
   // gathered into a copy.

@@ -1,6 +1,7 @@
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { indexOptions, type NamespaceConfig } from './config.js';
 import { addSlots, gather, INDEX_SLICE, INDEX_THREADS, liveSlots } from './indexing.js';
+import { SlotRenumbering, worthCompacting } from './compaction.js';
 import type { SharedViews } from './shared-state.js';
 
 /** Who started a rebuild: a caller of `optimize()`, or the owner's own policy (`autoOptimize`). */
@@ -22,6 +23,14 @@ export interface OptimizeReport {
    * an automatic rebuild takes short ones, an asked-for one fewer, longer ones (see `autoOptimize`).
    */
   readonly steps: number;
+  /**
+   * Slots of deleted and replaced entries the rebuild gave back (0 when it did not compact: see
+   * `MemoryStats.written`). A rebuild compacts when a sixteenth of the slots or more are dead, or when
+   * the namespace is three quarters full and any are.
+   */
+  readonly slotsReclaimed: number;
+  /** How long searches on every thread were held off while the slots moved (ms; 0 without compaction). */
+  readonly readerPauseMs: number;
   /** From the call's arrival at the owner to the snapshot that carries the new index (ms). */
   readonly ms: number;
   /** That snapshot. */
@@ -82,12 +91,16 @@ export class LayoutRebuild {
   #caughtUp: number;
   /** Entries inserted per step (see `step`). */
   readonly #slice: number;
+  /** The new numbering the index is built under, when this rebuild compacts the slots (see compaction.ts). */
+  readonly numbering: SlotRenumbering | null;
+  readonly #keyOf: ((slot: number) => number) | undefined;
 
   /**
    * `slice`: entries inserted per step. INDEX_SLICE (the default) inserts on INDEX_THREADS threads,
    * holding the owner's thread ~0.15-0.4 s a step at 384-d; a smaller slice inserts one entry at a
    * time on the owner's thread alone, slower overall but in short steps that leave the other actors
-   * of that thread, and the other cores, their share.
+   * of that thread, and the other cores, their share. The rebuild also renumbers the slots without
+   * the deleted ones (see compaction.ts) when `worthCompacting` says so.
    */
   constructor(config: NamespaceConfig, views: SharedViews, upTo: number, slice = INDEX_SLICE) {
     this.#views = views;
@@ -97,6 +110,8 @@ export class LayoutRebuild {
     this.index = new Index(indexOptions(config));
     const live = liveSlots(views, 0, upTo);
     this.tombstones = upTo - live.length;
+    this.numbering = worthCompacting(this.tombstones, upTo, views.handles.deleted.maxByteLength) ? new SlotRenumbering(views, upTo) : null;
+    this.#keyOf = this.numbering === null ? undefined : (slot) => this.numbering!.keyOf(slot);
     if (live.length < MIN_GROUPED) {
       this.groups = 1;
       this.#order = live;
@@ -145,14 +160,14 @@ export class LayoutRebuild {
     if (this.#built < this.#order.length) {
       const slice = this.#order.slice(this.#built, this.#built + this.#slice);
       this.#built += slice.length;
-      addSlots(this.index, this.#views, slice.filter((slot) => !this.#views.isDeleted(slot)));
+      addSlots(this.index, this.#views, slice.filter((slot) => !this.#views.isDeleted(slot)), this.#keyOf);
       return false;
     }
     if (this.#caughtUp < indexed) {
       const end = Math.min(indexed, this.#caughtUp + this.#slice);
       const fresh = liveSlots(this.#views, this.#caughtUp, end);
       this.#caughtUp = end;
-      addSlots(this.index, this.#views, fresh);
+      addSlots(this.index, this.#views, fresh, this.#keyOf);
       return this.#caughtUp === indexed;
     }
     return true;
@@ -164,7 +179,9 @@ export class LayoutRebuild {
    */
   finish(indexed: number): Index {
     for (let slot = 0; slot < indexed; slot++) {
-      if (this.#views.isDeleted(slot) && this.index.contains(BigInt(slot)) === true) this.index.remove(BigInt(slot));
+      if (!this.#views.isDeleted(slot)) continue;
+      const key = this.#keyOf === undefined ? slot : this.#keyOf(slot);
+      if (key >= 0 && this.index.contains(BigInt(key)) === true) this.index.remove(BigInt(key)); // -1: dropped, never in
     }
     return this.index;
   }

@@ -125,27 +125,37 @@ const SNAPSHOT_DUTY = 0.1;
 
 /** Saves the index to a new snapshot file (temp file, then rename) and publishes it, if it changed. */
 export function publishSnapshot(state: OwnerState, trigger: SnapshotTrigger): void {
-  const { config, writer } = state;
+  const { writer } = state;
   const { version } = writer.snapshot();
   if (state.published && version > 0) return;
-  const next = version + 1;
-  const path = snapshotPath(config, next);
   const started = Date.now();
+  saveSnapshot(state, state.index, version + 1);
+  writer.publish(version + 1, state.indexed);
+  announceSnapshot(state, version, started, trigger);
+}
+
+/** Writes `index` as the file of snapshot `version`, not yet published (temp file, then rename). */
+export function saveSnapshot(state: OwnerState, index: Index, version: number): void {
+  const path = snapshotPath(state.config, version);
   try {
-    state.index.save(`${path}.tmp`);
+    index.save(`${path}.tmp`);
     // Never rewrite a file a reader may have mapped (SIGBUS): a new name, then rename into place.
     renameSync(`${path}.tmp`, path);
   } catch (error) {
-    throw new MemoryStorageError(config.name, 'snapshot', error);
+    throw new MemoryStorageError(state.config.name, 'snapshot', error);
   }
-  writer.publish(next, state.indexed);
+}
+
+/** After a snapshot newer than `previous` was published: the owner's bookkeeping, the event, the old file's removal. */
+export function announceSnapshot(state: OwnerState, previous: number, started: number, trigger: SnapshotTrigger): void {
+  const { config } = state;
   state.lastSnapshot = Date.now();
   state.lastSnapshotMs = state.lastSnapshot - started;
   state.published = true;
   if (state.events.wants('memory-snapshot')) {
-    state.events.publish({ type: 'memory-snapshot', time: state.lastSnapshot, namespace: config.name, version: next, covered: state.indexed, ms: state.lastSnapshotMs, trigger });
+    state.events.publish({ type: 'memory-snapshot', time: state.lastSnapshot, namespace: config.name, version: previous + 1, covered: state.indexed, ms: state.lastSnapshotMs, trigger });
   }
   // Readers that mapped the old file keep their mapping; unlinking only drops the name.
-  const old = snapshotPath(config, version);
-  if (version > 0 && existsSync(old)) unlinkSync(old);
+  const old = snapshotPath(config, previous);
+  if (previous > 0 && existsSync(old)) unlinkSync(old);
 }

@@ -12,6 +12,7 @@ import { MemoryStorageError, OptimizeError } from './errors.js';
 import { LayoutRebuild, type OptimizeReport, type OptimizeTrigger } from './layout.js';
 import { chunksWithRoom, flush, indexInSlices, indexPending, markDeleted, publishSnapshot, resetLayout, type OwnerState } from './owner-state.js';
 import { autoOptimizeDue } from './auto-optimize.js';
+import { publishCompacted } from './compaction.js';
 import { recoverFromShared, restoreFromDisk } from './recovery.js';
 import { INDEX_SLICE, yieldToLoop } from './indexing.js';
 import type { RecoverySource } from './events.js';
@@ -36,8 +37,9 @@ export interface MemoryStats {
   /** Entries that can be found. */
   readonly live: number;
   /**
-   * Slots written (deleted and replaced entries included: their slots are not reused while the
-   * process lives). A namespace refuses writes past `maxEntries` slots (MemoryCapacityError).
+   * Slots written: live entries, and deleted or replaced ones until a rebuild of the index
+   * (`optimize()`, or the automatic one) compacts the slots (see OptimizeReport.slotsReclaimed).
+   * A namespace refuses writes past `maxEntries` slots (MemoryCapacityError).
    */
   readonly written: number;
   readonly maxEntries: number;
@@ -180,6 +182,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
         }
       }
     } catch (error) {
+      if (error instanceof OwnerMustRestart) throw error.cause;
       // Bad input is the asker's problem: answer with the error, keep the namespace running.
       return new ErrorReply(toError(error));
     }
@@ -249,6 +252,13 @@ function remove(state: OwnerState, ids: readonly string[]): { readonly deleted: 
   return { deleted: slots.length };
 }
 
+/** A failure after which the owner must not go on (its restart makes things whole): see optimizeStep. */
+class OwnerMustRestart extends Error {
+  constructor(cause: unknown) {
+    super('the owner must restart', { cause });
+  }
+}
+
 /**
  * Entries a step of an automatic rebuild inserts: one at a time on the owner's thread, ~25-70 ms a
  * step at 384-d here, where a step of INDEX_SLICE on two threads holds the thread ~0.1-0.25 s.
@@ -262,7 +272,8 @@ const BACKGROUND_SLICE = 256;
 async function startRebuild(state: OwnerState, trigger: OptimizeTrigger, next: () => void): Promise<void> {
   // Everything written so far goes into the old index first: the rebuild starts from it.
   await indexInSlices(state);
-  state.rebuild = { job: new LayoutRebuild(state.config, state.writer, state.indexed, trigger === 'auto' ? BACKGROUND_SLICE : INDEX_SLICE), trigger, waiters: [] };
+  const job = new LayoutRebuild(state.config, state.writer, state.indexed, trigger === 'auto' ? BACKGROUND_SLICE : INDEX_SLICE);
+  state.rebuild = { job, trigger, waiters: [] };
   next();
 }
 
@@ -274,11 +285,19 @@ async function startRebuild(state: OwnerState, trigger: OptimizeTrigger, next: (
 function optimizeStep(state: OwnerState): boolean {
   const { job, trigger, waiters } = state.rebuild!;
   let report: OptimizeReport;
+  let renumbered = false;
+  let readerPauseMs = 0;
   try {
     if (!job.step(state.indexed)) return false;
-    state.index = job.finish(state.indexed);
-    state.published = false;
-    publishSnapshot(state, 'optimized');
+    const index = job.finish(state.indexed);
+    if (job.numbering !== null) {
+      readerPauseMs = publishCompacted(state, index, job.numbering);
+      renumbered = true;
+    } else {
+      state.index = index;
+      state.published = false;
+      publishSnapshot(state, 'optimized');
+    }
     if (state.persistence !== null) {
       indexPending(state);
       state.persistence.checkpoint(state.index, state.writer, state.indexed);
@@ -290,11 +309,16 @@ function optimizeStep(state: OwnerState): boolean {
       tombstonesDropped: job.tombstones,
       groups: job.groups,
       steps: job.steps,
+      slotsReclaimed: job.numbering?.dropped ?? 0,
+      readerPauseMs: Math.round(readerPauseMs * 1000) / 1000,
       ms: Date.now() - job.startedAt,
       snapshotVersion: state.writer.snapshot().version,
     };
   } catch (error) {
     abandonRebuild(state, 'the rebuild failed', error);
+    // After a compaction the write log's slot numbers are the old ones, so it must not take another
+    // write: the owner fails, and its restart recovers from shared memory and checkpoints afresh.
+    if (renumbered && state.persistence !== null) throw new OwnerMustRestart(error);
     return true;
   }
   state.rebuild = null;

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Index } from 'usearch';
 import type { EntryRecord } from './shared-state.js';
@@ -31,48 +31,38 @@ const base64ToF32 = (s: string): Float32Array => {
 };
 
 /**
- * A namespace's persistence directory: a checkpoint (the index file, every record below the
- * checkpoint) plus a write log of what came after. Each write is appended to the log before it is
- * acknowledged, so an acknowledged write survives a process restart. (Written with write(2), not
- * fsync'd per write: it survives the process, not the machine losing power, unless `fsync` is set.)
+ * A namespace's persistence directory: a checkpoint (every record and vector below the checkpoint,
+ * and the index of them) plus a write log of what came after. Each write is appended to the log
+ * before it is acknowledged, so an acknowledged write survives a process restart. (Written with
+ * write(2), not fsync'd per write: it survives the process, not the machine losing power, unless
+ * `fsync` is set.)
+ *
+ * Each checkpoint is a directory of its own (`cp-<n>`: records, vectors, index, log), written whole
+ * before the file CURRENT is renamed to name it: a crash at any point leaves either the old
+ * checkpoint with its log or the new one, never a mix, so a checkpoint may renumber the slots
+ * (compaction does). Directories of the layout before (the files in the directory itself) are read
+ * once and replaced by the first checkpoint.
  */
 export class Persistence {
-  #log: number;
+  /** The log of the current checkpoint: opened by the first `checkpoint()` (the owner makes one at start). */
+  #log: number | null = null;
 
   constructor(
     readonly dir: string,
     readonly fsync: boolean,
   ) {
     mkdirSync(dir, { recursive: true });
-    this.#log = openSync(join(dir, 'writes.log'), 'a');
   }
 
   /** Reads the directory back (empty when it is new). */
   static read(dir: string, dimensions: number): Persisted {
-    const lines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0) : []);
-    const records = lines(join(dir, 'records.ndjson')).map((l) => JSON.parse(l) as { record: EntryRecord; deleted: boolean });
-    // Renamed into place before the records, so it holds a row for every record (and maybe more).
-    const vectorsPath = join(dir, 'vectors.f32');
-    const vectorBytes = existsSync(vectorsPath) ? readFileSync(vectorsPath) : Buffer.alloc(0);
-    const vectors = new Float32Array(vectorBytes.buffer, vectorBytes.byteOffset, Math.floor(vectorBytes.byteLength / 4));
-    if (records.length > 0 && vectors.length < records.length * dimensions) {
-      throw new Error(`${vectorsPath} holds ${vectors.length / dimensions} vectors of ${dimensions} floats, not the ${records.length} the records need`);
-    }
-    // The newest index no newer than the records (see checkpoint() for why that pair is consistent).
-    const covered = indexFiles(dir)
-      .filter((c) => c <= records.length)
-      .reduce((a, b) => Math.max(a, b), -1);
-    const log: Persisted['log'][number][] = [];
-    for (const line of lines(join(dir, 'writes.log'))) {
-      let parsed: LogLine;
-      try {
-        parsed = JSON.parse(line) as LogLine;
-      } catch {
-        break; // a line cut by a crash mid-write: it was never acknowledged
-      }
-      log.push(parsed.op === 'add' ? { op: 'add', slot: parsed.slot, record: parsed.record, vector: base64ToF32(parsed.vector) } : parsed);
-    }
-    return { covered: Math.max(covered, 0), indexPath: covered < 0 ? null : join(dir, `index-${covered}.usearch`), records, vectors: vectors.slice(0, records.length * dimensions), log };
+    const current = currentCheckpoint(dir);
+    if (current === null) return readLegacy(dir, dimensions);
+    const at = join(dir, current);
+    const records = lines(join(at, RECORDS)).map((l) => JSON.parse(l) as { record: EntryRecord; deleted: boolean });
+    const vectors = readVectors(join(at, VECTORS), records.length, dimensions);
+    const index = join(at, INDEX);
+    return { covered: records.length, indexPath: existsSync(index) ? index : null, records, vectors, log: readLog(join(at, LOG)) };
   }
 
   logAdds(entries: readonly { slot: number; record: EntryRecord; vector: Float32Array }[]): void {
@@ -84,18 +74,18 @@ export class Persistence {
   }
 
   /**
-   * Writes a checkpoint at `covered` (the owner's index holds every slot below it) and restarts the
-   * log with the writes above it. Files are renamed into place in an order that keeps every crash
-   * point readable: records first, then the index (named by what it covers), then the log; a restart
-   * pairs the newest index no newer than the records with a log that still reaches back to it.
+   * Writes a checkpoint at `covered` (the owner's index holds every slot below it, and nothing else)
+   * with a log of the writes above it, then makes it the current one and drops the others.
    */
   checkpoint(index: Index, writer: SharedWriter, covered: number): void {
-    const tmp = (name: string): string => join(this.dir, `${name}.tmp`);
+    const name = `cp-${nextNumber(this.dir)}`;
+    const at = join(this.dir, name);
+    mkdirSync(at);
     const records: string[] = [];
     for (let slot = 0; slot < covered; slot++) records.push(JSON.stringify({ record: writer.record(slot), deleted: writer.isDeleted(slot) }));
-    writeFile(tmp('records.ndjson'), records.length === 0 ? '' : records.join('\n') + '\n', this.fsync);
-    writeFile(tmp('vectors.f32'), new Uint8Array(writer.vectors.buffer, 0, writer.row(covered) * 4), this.fsync);
-    index.save(tmp('index'));
+    writeFile(join(at, RECORDS), records.length === 0 ? '' : records.join('\n') + '\n', this.fsync);
+    writeFile(join(at, VECTORS), new Uint8Array(writer.vectors.buffer, 0, writer.row(covered) * 4), this.fsync);
+    if (covered > 0) index.save(join(at, INDEX));
     const log: string[] = [];
     const end = writer.committed();
     for (let slot = covered; slot < end; slot++) {
@@ -103,26 +93,95 @@ export class Persistence {
       log.push(JSON.stringify({ op: 'add', slot, record: writer.record(slot), vector: f32ToBase64(writer.vectors.slice(row, row + writer.dimensions)) } satisfies LogLine));
       if (writer.isDeleted(slot)) log.push(JSON.stringify({ op: 'del', slot } satisfies LogLine));
     }
-    writeFile(tmp('writes.log'), log.length === 0 ? '' : log.join('\n') + '\n', this.fsync);
-    // Vectors before records: whatever point a crash stops at, every record has its row.
-    renameSync(tmp('vectors.f32'), join(this.dir, 'vectors.f32'));
-    renameSync(tmp('records.ndjson'), join(this.dir, 'records.ndjson'));
-    renameSync(tmp('index'), join(this.dir, `index-${covered}.usearch`));
-    closeSync(this.#log);
-    renameSync(tmp('writes.log'), join(this.dir, 'writes.log'));
-    this.#log = openSync(join(this.dir, 'writes.log'), 'a');
-    for (const old of indexFiles(this.dir)) if (old !== covered) unlinkSync(join(this.dir, `index-${old}.usearch`));
+    writeFile(join(at, LOG), log.length === 0 ? '' : log.join('\n') + '\n', this.fsync);
+    if (this.fsync) syncDir(at);
+    // The switch: one rename. Before it a restart reads the previous checkpoint and its log.
+    writeFile(join(this.dir, `${CURRENT}.tmp`), name, this.fsync);
+    renameSync(join(this.dir, `${CURRENT}.tmp`), join(this.dir, CURRENT));
+    if (this.fsync) syncDir(this.dir);
+    if (this.#log !== null) closeSync(this.#log);
+    this.#log = openSync(join(at, LOG), 'a');
+    for (const entry of readdirSync(this.dir)) {
+      if (entry !== name && entry !== CURRENT && (CHECKPOINT_DIR.test(entry) || LEGACY_FILES.test(entry))) rmSync(join(this.dir, entry), { recursive: true, force: true });
+    }
   }
 
   close(): void {
-    closeSync(this.#log);
+    if (this.#log !== null) closeSync(this.#log);
+    this.#log = null;
   }
 
   #append(lines: readonly string[]): void {
     if (lines.length === 0) return;
+    // The owner checkpoints as it starts, before any write: a log is always open here.
+    if (this.#log === null) throw new Error(`${this.dir}: a write before the first checkpoint`);
     writeSync(this.#log, lines.join('\n') + '\n');
     if (this.fsync) fsyncSync(this.#log);
   }
+}
+
+const CURRENT = 'CURRENT';
+const RECORDS = 'records.ndjson';
+const VECTORS = 'vectors.f32';
+const INDEX = 'index.usearch';
+const LOG = 'writes.log';
+const CHECKPOINT_DIR = /^cp-(\d+)$/;
+/** Files of the layout before checkpoint directories, and temp files a crash left. */
+const LEGACY_FILES = /^(records\.ndjson|vectors\.f32|writes\.log|index-\d+\.usearch|.*\.tmp)$/;
+
+/** The name CURRENT gives, or null (a new directory, or one of the layout before). */
+function currentCheckpoint(dir: string): string | null {
+  const path = join(dir, CURRENT);
+  if (!existsSync(path)) return null;
+  const name = readFileSync(path, 'utf8').trim();
+  if (!CHECKPOINT_DIR.test(name) || !existsSync(join(dir, name))) throw new Error(`${path} names ${JSON.stringify(name)}, which is not a checkpoint there`);
+  return name;
+}
+
+/** One more than the highest checkpoint number in `dir` (leftovers of a crash included, so a name is never reused). */
+function nextNumber(dir: string): number {
+  let max = 0;
+  for (const entry of readdirSync(dir)) max = Math.max(max, Number(CHECKPOINT_DIR.exec(entry)?.[1] ?? 0));
+  return max + 1;
+}
+
+const lines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0) : []);
+
+/** The first `count` vectors of the file at `path`. */
+function readVectors(path: string, count: number, dimensions: number): Float32Array {
+  const bytes = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
+  const vectors = new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
+  if (count > 0 && vectors.length < count * dimensions) throw new Error(`${path} holds ${vectors.length / dimensions} vectors of ${dimensions} floats, not the ${count} the records need`);
+  return vectors.slice(0, count * dimensions);
+}
+
+function readLog(path: string): Persisted['log'][number][] {
+  const log: Persisted['log'][number][] = [];
+  for (const line of lines(path)) {
+    let parsed: LogLine;
+    try {
+      parsed = JSON.parse(line) as LogLine;
+    } catch {
+      break; // a line cut by a crash mid-write: it was never acknowledged
+    }
+    log.push(parsed.op === 'add' ? { op: 'add', slot: parsed.slot, record: parsed.record, vector: base64ToF32(parsed.vector) } : parsed);
+  }
+  return log;
+}
+
+/**
+ * A directory of the layout before checkpoint directories: records, vectors and the log in the
+ * directory itself, index files named by the slots they cover (renamed into place in the order
+ * vectors, records, index, log); the newest index no newer than the records pairs with them.
+ */
+function readLegacy(dir: string, dimensions: number): Persisted {
+  const records = lines(join(dir, RECORDS)).map((l) => JSON.parse(l) as { record: EntryRecord; deleted: boolean });
+  const vectors = readVectors(join(dir, VECTORS), records.length, dimensions);
+  const covered = (existsSync(dir) ? readdirSync(dir) : [])
+    .map((name) => Number(/^index-(\d+)\.usearch$/.exec(name)?.[1] ?? -1))
+    .filter((c) => c <= records.length)
+    .reduce((a, b) => Math.max(a, b), -1);
+  return { covered: Math.max(covered, 0), indexPath: covered < 0 ? null : join(dir, `index-${covered}.usearch`), records, vectors, log: readLog(join(dir, LOG)) };
 }
 
 function writeFile(path: string, content: string | Uint8Array, fsync: boolean): void {
@@ -136,11 +195,12 @@ function writeFile(path: string, content: string | Uint8Array, fsync: boolean): 
   }
 }
 
-/** The `covered` counts of the index files in `dir`. */
-function indexFiles(dir: string): number[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .map((name) => /^index-(\d+)\.usearch$/.exec(name))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => Number(m[1]));
+/** Flushes a directory's entries (a rename or a new file) to the disk. */
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { Index } from 'usearch';
-import { H, SharedViews, type EntryRecord } from './shared-state.js';
+import { H, readStable, SharedViews, type EntryRecord, type LayoutContention } from './shared-state.js';
 import { dot, normalizeInto, type VectorInput } from './vectors.js';
 import { matchesFilter, type MetadataFilter } from './filter.js';
 import { indexOptions, snapshotPath, type NamespaceConfig } from './config.js';
+import { MemoryStorageError } from './errors.js';
 
 /** One search result. `score` is the cosine similarity (1 = same direction). */
 export interface MemoryHit extends EntryRecord {
@@ -16,6 +17,9 @@ interface Candidate {
   /** Decoded already (filtered searches need it); else decoded only if the candidate makes the top k. */
   readonly record?: EntryRecord;
 }
+
+/** How long a search waits for a compaction to end before it gives up (one moves ~10 MB a ms). */
+const LAYOUT_WAIT_MS = 10_000;
 
 /** Index candidates asked for beyond `k`, so deleted or filtered-out hits still leave k. */
 const MAX_CANDIDATES = 4_096;
@@ -61,6 +65,24 @@ export class NamespaceReader {
    */
   search(vector: VectorInput, k: number, filter?: MetadataFilter): MemoryHit[] {
     const query = normalizeInto(this.config.name, this.config.dimensions, vector, this.#query, 'search');
+    // The owner's compaction moves slots in place (compaction.ts): the search runs when none is
+    // under way, and again if one began meanwhile.
+    return readStable(
+      this.views.header,
+      () => this.#search(query, k, filter),
+      LAYOUT_WAIT_MS,
+      this.#compactionTimedOut,
+      this.contention,
+    );
+  }
+
+  readonly #compactionTimedOut = (): Error =>
+    new MemoryStorageError(this.config.name, 'search', new Error(`the owner has been compacting for over ${LAYOUT_WAIT_MS} ms: it stopped during the move`));
+
+  /** Searches of this reader that met a compaction. */
+  readonly contention: LayoutContention = { waits: 0, retries: 0 };
+
+  #search(query: Float32Array, k: number, filter: MetadataFilter | undefined): MemoryHit[] {
     this.#refresh();
     const start = this.#covered;
     const end = this.views.committed();

@@ -1,4 +1,5 @@
 import { snapshotPath } from './config.js';
+import { H } from './shared-state.js';
 import { Persistence } from './persistence.js';
 import { chunksWithRoom, indexPending, markDeleted, publishSnapshot, type OwnerState } from './owner-state.js';
 
@@ -10,6 +11,9 @@ import { chunksWithRoom, indexPending, markDeleted, publishSnapshot, type OwnerS
 /** After a crash: the last snapshot is the index; the shared tail adds what came after it. */
 export function recoverFromShared(state: OwnerState): void {
   const { writer, config } = state;
+  // The move of a compaction runs in one synchronous turn and allocates nothing, so only the death
+  // of the thread at that very moment leaves it half done: the slots are then not what any index says.
+  if (Atomics.load(writer.header, H.LAYOUT_SEQ) % 2 === 1) throw new Error('the previous owner stopped in the middle of compacting the shared memory');
   const { version, covered } = writer.snapshot();
   if (version > 0) {
     state.index.load(snapshotPath(config, version));

@@ -13,7 +13,8 @@
  *
  * One writer (the namespace's owner actor) appends; every other thread only reads. A slot becomes
  * visible when the owner stores the new `committed` count, after everything of the slot is written.
- * A slot's row and record never change once committed.
+ * A slot's row and record never change once committed, except when the owner compacts the slots
+ * (dropping deleted ones) under the `LAYOUT_SEQ` sequence lock, which readers respect.
  */
 import { InvalidArgumentError } from '@apiary/runtime';
 
@@ -32,8 +33,47 @@ export const H = {
   RECORD_BYTES: 5,
   /** Bumped every time the owner starts (a restart after a crash included). */
   INCARNATION: 6,
+  /**
+   * Odd while the owner compacts the slots in place (see compaction.ts): readers wait for it to be
+   * even, and search again if it changed under them (a sequence lock).
+   */
+  LAYOUT_SEQ: 7,
 } as const;
 const HEADER_INTS = 16;
+
+/** Counts of a thread's reads that met a compaction: reads that waited for one to end, and reads run again. */
+export interface LayoutContention {
+  waits: number;
+  retries: number;
+}
+
+/**
+ * Runs `read` (which reads the shared memory of the namespace whose header this is) under the
+ * sequence lock of compaction (LAYOUT_SEQ; see compaction.ts): waits while a compaction is under
+ * way (odd), and runs `read` again if one began while it ran: what it read may be torn, and reading
+ * it may even have thrown, which counts only if the sequence did not move. Throws what `timedOut`
+ * makes if a compaction lasts longer than `waitMs` (only a thread that died during one leaves it odd).
+ */
+export function readStable<T>(header: Int32Array, read: () => T, waitMs: number, timedOut: () => Error, contention?: LayoutContention): T {
+  for (;;) {
+    const seq = Atomics.load(header, H.LAYOUT_SEQ);
+    if (seq % 2 === 1) {
+      if (contention !== undefined) contention.waits++;
+      if (Atomics.wait(header, H.LAYOUT_SEQ, seq, waitMs) === 'timed-out') throw timedOut();
+      continue;
+    }
+    let value: T;
+    try {
+      value = read();
+    } catch (error) {
+      if (Atomics.load(header, H.LAYOUT_SEQ) === seq) throw error;
+      if (contention !== undefined) contention.retries++;
+      continue;
+    }
+    if (Atomics.load(header, H.LAYOUT_SEQ) === seq) return value;
+    if (contention !== undefined) contention.retries++;
+  }
+}
 
 /** Plain data that gives any thread the shared memory of a namespace (SharedArrayBuffers are shared, not copied, by postMessage). */
 export interface SharedHandles {

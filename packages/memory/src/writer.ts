@@ -49,6 +49,37 @@ export class SharedWriter extends SharedViews {
     return true;
   }
 
+  /**
+   * Moves slot `s` to `newSlot(s)` (-1: drops it) for every slot below `committed`, in place, and
+   * sets the counts that follow. `newSlot` keeps the order and never moves a slot up, so a slot is
+   * moved before anything lands on it. Records move down with their slots (they lie in slot order).
+   * Only the owner calls it, with readers held off (LAYOUT_SEQ odd: see compaction.ts).
+   */
+  moveSlots(committed: number, newSlot: (slot: number) => number): void {
+    const { dimensions } = this;
+    const bytes = this.recordBytes(Atomics.load(this.header, H.RECORD_BYTES));
+    let kept = 0;
+    let cursor = 0;
+    for (let slot = 0; slot < committed; slot++) {
+      const to = newSlot(slot);
+      if (to < 0) continue;
+      const offset = this.offsets[slot * 2]!;
+      const length = this.offsets[slot * 2 + 1]!;
+      if (offset !== cursor) bytes.copyWithin(cursor, offset, offset + length);
+      if (to !== slot) {
+        this.vectors.copyWithin(to * dimensions, slot * dimensions, (slot + 1) * dimensions);
+        this.deleted[to] = this.deleted[slot]!;
+      }
+      this.offsets[to * 2] = cursor;
+      this.offsets[to * 2 + 1] = length;
+      cursor += length;
+      kept = to + 1;
+    }
+    this.deleted.fill(0, kept, committed);
+    Atomics.store(this.header, H.RECORD_BYTES, cursor);
+    Atomics.store(this.header, H.COMMITTED, kept);
+  }
+
   /** Publishes snapshot `version`, which holds every slot below `covered`. */
   publish(version: number, covered: number): void {
     Atomics.store(this.header, version % 2 === 0 ? H.COVERED_EVEN : H.COVERED_ODD, covered);

@@ -1,6 +1,5 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -8,6 +7,7 @@ import { ActorSystem, type ActorRef } from '@apiary/runtime';
 import { clustered, row, waitForEvent, within } from '@apiary/testkit';
 import { VectorMemory, type MemoryHit } from '../src/index.ts';
 import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
+import { runCrashWriter, selfRecall } from './fixtures/suite.ts';
 
 const test = suite('vector memory under faults and load');
 const DIMS = 24;
@@ -17,16 +17,6 @@ const unit = (v: ArrayLike<number>): number[] => {
   return Array.from(v, (x) => x / s);
 };
 const dotOf = (a: readonly number[], b: readonly number[]): number => a.reduce((s, x, i) => s + x * b[i]!, 0);
-
-/**
- * Self-queries: the share of entries whose own vector finds them first. HNSW is approximate, so the
- * tests hold it to a recall bar; exact presence is checked with get().
- */
-async function selfRecall(ns: { search(v: number[], o: { k: number }): Promise<MemoryHit[]> }, data: Float32Array, ids: readonly number[], prefix: string, dims = DIMS): Promise<number> {
-  let hits = 0;
-  for (const i of ids) if ((await ns.search(vec(data, i, dims), { k: 1 }))[0]?.id === `${prefix}${i}`) hits++;
-  return hits / ids.length;
-}
 
 test('the owner thread killed: the owner comes back from snapshot plus tail, no acknowledged write lost', async () => {
   const system = await ActorSystem.start({ threads: 2 });
@@ -51,7 +41,7 @@ test('the owner thread killed: the owner comes back from snapshot plus tail, no 
     const records = await ns.get(all.map((i) => `k${i}`));
     assert.equal(records.map((r, i) => (r === null ? `missing k${i}` : r.id)), all.map((i) => (i === 10 || i === 310 ? 'missing k' + i : `k${i}`)));
     const alive = all.filter((i) => i !== 10 && i !== 310);
-    const recall = await selfRecall(ns, data, alive, 'k');
+    const recall = await selfRecall(ns, data, alive, 'k', DIMS);
     assert.ok(recall >= 0.98, `self-recall after the crash ${recall}`);
     for (const i of [10, 310]) assert.is.not((await ns.search(vec(data, i), { k: 1 }))[0]?.id, `k${i}`);
     // And it takes writes again, indexed into the recovered index.
@@ -134,7 +124,7 @@ test('writes from two threads while a third searches, across many snapshot swaps
     assert.ok(checks > 100);
     const records = await ns.get(Array.from({ length: 800 }, (_, i) => `c${i}`));
     assert.ok(records.every((r, i) => r?.id === `c${i}`), 'every acknowledged write is there');
-    const recall = await selfRecall(ns, data, Array.from({ length: 800 }, (_, i) => i), 'c');
+    const recall = await selfRecall(ns, data, Array.from({ length: 800 }, (_, i) => i), 'c', DIMS);
     assert.ok(recall >= 0.98, `self-recall ${recall}`);
   } finally {
     await memory.stop();
@@ -178,21 +168,16 @@ test('recall@10 against exact search on a seeded clustered set is at least 0.98'
 test('a persistent namespace survives a process killed with SIGKILL, and a clean restart', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'apiary-memory-test-'));
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', new URL('./fixtures/crash-writer.ts', import.meta.url).pathname, dir, '230'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const signal = await within(new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, s) => resolve(s))), 60_000, 'the writer process');
-    assert.is(signal, 'SIGKILL');
-    assert.equal(out.trim().split(' '), ['230', 'APIARY_ERR_MEMORY_CAPACITY']);
+    const writer = await runCrashWriter([dir, '230']);
+    assert.is(writer.signal, 'SIGKILL');
+    assert.equal(writer.printed, ['230', 'APIARY_ERR_MEMORY_CAPACITY']);
 
     for (const round of [1, 2]) {
       const system = await ActorSystem.start({ threads: 1 });
       const memory = await VectorMemory.start(system, { dir });
       const recovered = waitForEvent(system.events, 'memory-recovered', (e) => e.namespace === 'durable', 20_000);
       // The killed process never removed its snapshot directory (RAM, under /dev/shm): start() did.
-      assert.not.ok(readdirSync(dirname(memory.snapshotDir)).some((name) => name.startsWith(`apiary-memory-${child.pid}-`)));
+      assert.not.ok(readdirSync(dirname(memory.snapshotDir)).some((name) => name.startsWith(`apiary-memory-${writer.pid}-`)));
       const ns = await memory.create('durable', { dimensions: 16, indexThreshold: 32, snapshotEveryWrites: 50 });
       const data = clustered(230, 16, 4, 9);
       const stats = await ns.stats();

@@ -1,0 +1,124 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ActorSystem } from '@apiary/runtime';
+import { clustered, row } from '@apiary/testkit';
+import { VectorMemory } from '../src/index.ts';
+import { runCrashWriter, selfRecall } from './fixtures/suite.ts';
+
+const test = suite('vector memory: persistence directories');
+
+test('a persistent namespace compacted by optimize() and then killed comes back whole: checkpoint and log agree on the new numbering', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'apiary-memory-test-'));
+  try {
+    const writer = await runCrashWriter([dir, '230', 'compact']);
+    assert.is(writer.signal, 'SIGKILL');
+    // 51 dead slots (d5 and the 50 replaced) of 280: compacted.
+    assert.equal(writer.printed, ['230', '51']);
+    const data = clustered(230, 16, 4, 9);
+    const fresh = clustered(50, 16, 4, 10);
+    for (const round of [1, 2]) {
+      const system = await ActorSystem.start({ threads: 1 });
+      const memory = await VectorMemory.start(system, { dir });
+      try {
+        const ns = await memory.create('durable', { dimensions: 16, indexThreshold: 32, snapshotEveryWrites: 50, autoOptimize: false });
+        const stats = await ns.stats();
+        assert.equal([stats.live, stats.written], [238, 239], `round ${round}`); // 229 kept, 10 late; d7's slot is dead
+        const ids = [...Array.from({ length: 230 }, (_, i) => `d${i}`), ...Array.from({ length: 10 }, (_, j) => `late${j}`)];
+        const records = await ns.get(ids);
+        records.forEach((r, k) => assert.is(r?.id ?? null, ids[k] === 'd5' || ids[k] === 'd7' ? null : ids[k], `round ${round}: ${ids[k]}`));
+        assert.equal([records[10]?.metadata, records[60]?.metadata, records[233]?.metadata], [{ i: 10, v: 2 }, { i: 60 }, { late: 3 }]);
+        for (let j = 0; j < 50; j += 7) assert.is((await ns.search(row(fresh, 16, j), { k: 1 }))[0]?.id, `d${10 + j}`, `round ${round}: replaced d${10 + j}`);
+        const kept = Array.from({ length: 230 }, (_, i) => i).filter((i) => i !== 5 && i !== 7 && (i < 10 || i >= 60));
+        const recall = await selfRecall(ns, data, kept, 'd', 16);
+        assert.ok(recall >= 0.98, `round ${round}: self-recall ${recall}`);
+      } finally {
+        await memory.stop();
+        await system.stop();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a directory of the layout before checkpoint directories is read, then replaced by a checkpoint directory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'apiary-memory-test-'));
+  try {
+    // What an older Apiary wrote: records, vectors and the log in the namespace's directory, no index file.
+    const at = join(dir, 'legacy');
+    mkdirSync(at);
+    const data = clustered(40, 8, 2, 3);
+    const unit = (i: number): number[] => {
+      const v = [...row(data, 8, i)];
+      const norm = Math.hypot(...v);
+      return v.map((x) => x / norm);
+    };
+    const record = (i: number): object => ({ id: `o${i}`, metadata: { i }, origin: null, at: 1_700_000_000_000 + i });
+    writeFileSync(join(at, 'records.ndjson'), Array.from({ length: 30 }, (_, i) => JSON.stringify({ record: record(i), deleted: i === 3 }) + '\n').join(''));
+    writeFileSync(join(at, 'vectors.f32'), Buffer.from(Float32Array.from(Array.from({ length: 30 }, (_, i) => unit(i)).flat()).buffer));
+    const logged = (i: number): string => JSON.stringify({ op: 'add', slot: i, record: record(i), vector: Buffer.from(Float32Array.from(unit(i)).buffer).toString('base64') });
+    writeFileSync(join(at, 'writes.log'), [logged(30), logged(31), JSON.stringify({ op: 'del', slot: 4 })].join('\n') + '\n');
+
+    const system = await ActorSystem.start({ threads: 1 });
+    const memory = await VectorMemory.start(system, { dir });
+    try {
+      const ns = await memory.create('legacy', { dimensions: 8, indexThreshold: 8 });
+      assert.equal([(await ns.stats()).live, (await ns.stats()).written], [30, 32]);
+      const ids = Array.from({ length: 32 }, (_, i) => `o${i}`);
+      assert.equal((await ns.get(ids)).map((r) => r?.id ?? null), ids.map((id, i) => (i === 3 || i === 4 ? null : id)));
+      assert.ok((await selfRecall(ns, data, [0, 1, 2, 5, 17, 29, 30, 31], 'o', 8)) === 1);
+      // Migrated at start: CURRENT names the one checkpoint directory, the old files are gone.
+      assert.equal(readdirSync(at).sort(), ['CURRENT', 'cp-1']);
+      assert.equal(readdirSync(join(at, 'cp-1')).sort(), ['index.usearch', 'records.ndjson', 'vectors.f32', 'writes.log']);
+    } finally {
+      await memory.stop();
+      await system.stop();
+    }
+    // A clean stop checkpoints again, into a new directory.
+    assert.equal(readdirSync(at).sort(), ['CURRENT', 'cp-2']);
+    assert.ok(!existsSync(join(at, 'records.ndjson')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a checkpoint cut short by a crash (its directory half written, CURRENT.tmp not renamed) is ignored and cleared', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'apiary-memory-test-'));
+  const at = join(dir, 'cut');
+  const data = clustered(50, 8, 2, 4);
+  const start = async (): Promise<{ system: ActorSystem; memory: VectorMemory }> => {
+    const system = await ActorSystem.start({ threads: 1 });
+    return { system, memory: await VectorMemory.start(system, { dir }) };
+  };
+  try {
+    let { system, memory } = await start();
+    const ns = await memory.create('cut', { dimensions: 8, indexThreshold: 8 });
+    await ns.add(Array.from({ length: 50 }, (_, i) => ({ id: `c${i}`, vector: [...row(data, 8, i)] })));
+    await memory.stop();
+    await system.stop();
+    const current = readdirSync(at).filter((name) => name.startsWith('cp-'));
+    assert.is(current.length, 1);
+    // What a crash in the middle of the next checkpoint leaves: a newer directory with a torn file, the switch not made.
+    mkdirSync(join(at, 'cp-9'));
+    writeFileSync(join(at, 'cp-9', 'records.ndjson'), '{"record": {"id": "ghost"');
+    writeFileSync(join(at, 'CURRENT.tmp'), 'cp-9');
+    ({ system, memory } = await start());
+    try {
+      const again = await memory.create('cut', { dimensions: 8, indexThreshold: 8 });
+      assert.is((await again.stats()).live, 50);
+      assert.equal((await again.get(['c0', 'c49', 'ghost'])).map((r) => r?.id ?? null), ['c0', 'c49', null]);
+      // The start's checkpoint took a number past the leftover and cleared it.
+      assert.equal(readdirSync(at).sort(), ['CURRENT', 'cp-10']);
+    } finally {
+      await memory.stop();
+      await system.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
