@@ -1,7 +1,7 @@
 import { existsSync, renameSync, unlinkSync } from 'node:fs';
 import type { Index } from 'usearch';
 import type { ActorContext, DeferredReply } from '@apiary/runtime';
-import { H } from './shared-state.js';
+import { H, setLayoutCounts } from './shared-state.js';
 import type { SharedWriter } from './writer.js';
 import type { NamespaceReader } from './reader.js';
 import { snapshotPath, type NamespaceConfig } from './config.js';
@@ -41,8 +41,8 @@ export interface OwnerState {
   readonly events: Pick<ActorContext<OwnerMessage>, 'publish' | 'wants'>;
   /** The optimize under way, who started it, and the asks waiting for it. */
   rebuild: { readonly job: LayoutRebuild; readonly trigger: OptimizeTrigger; readonly waiters: DeferredReply<OptimizeReport>[] } | null;
-  /** What the automatic optimize goes by (see auto-optimize.ts): counted since the last layout. */
-  readonly layout: { laidOut: number; insertedSince: number; removedSince: number; lastWriteAt: number };
+  /** Epoch ms of the last write, or of the end of the owner's indexing of writes: when quiet time starts (see auto-optimize.ts). */
+  lastWriteAt: number;
 }
 
 /** Entries committed but not in the published snapshot. */
@@ -71,16 +71,14 @@ export function markDeleted(state: OwnerState, slots: readonly number[]): void {
     if (slot < state.indexed) {
       state.index.remove(BigInt(slot));
       state.published = false;
-      state.layout.removedSince++;
+      Atomics.add(state.writer.header, H.REMOVED_SINCE_LAYOUT, 1);
     }
   }
 }
 
 /** Counts the index as it is now as laid out: after a rebuild, a recovery, or a failed rebuild (no retry until it grows again). */
 export function resetLayout(state: OwnerState, laidOut: number): void {
-  state.layout.laidOut = laidOut;
-  state.layout.insertedSince = 0;
-  state.layout.removedSince = 0;
+  setLayoutCounts(state.writer.header, { laidOut, insertedSince: 0, removedSince: 0 });
 }
 
 /** Indexes everything pending, a slice at a time, letting the thread's event loop run between slices. */
@@ -97,7 +95,7 @@ export function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY
   if (state.indexed >= end) return;
   const slots = liveSlots(state.writer, state.indexed, end);
   addSlots(state.index, state.writer, slots);
-  state.layout.insertedSince += slots.length;
+  Atomics.add(state.writer.header, H.INSERTED_SINCE_LAYOUT, slots.length);
   state.indexed = end;
   state.published = false;
 }

@@ -1,6 +1,6 @@
 import { Index } from 'usearch';
 import { defineBehavior, ErrorReply, InvalidArgumentError, serializeError, toError } from '@apiary/runtime';
-import { H, type EntryRecord } from './shared-state.js';
+import { H, layoutCounts, type EntryRecord, type LayoutCounts } from './shared-state.js';
 import { SharedWriter } from './writer.js';
 import { NamespaceReader, type MemoryHit } from './reader.js';
 import { indexOptions, type NamespaceConfig } from './config.js';
@@ -56,9 +56,10 @@ export interface MemoryStats {
   /** Whether an `optimize()` is under way (asked for, or the owner's own: `autoOptimize`). */
   readonly optimizing: boolean;
   /**
-   * Entries the index held after its last layout (an `optimize()`, or the owner's start: a
-   * recovered index counts as laid out), and entries inserted into and removed from it since: what
-   * `autoOptimize` goes by.
+   * Entries the index held after its last layout (an `optimize()`; 0: never laid out), and entries
+   * inserted into and removed from it since: what `autoOptimize` goes by. They survive a restart of
+   * the owner and, in a persistence directory, of the process (a restart re-indexes the shared tail
+   * and counts it again).
    */
   readonly laidOut: number;
   readonly insertedSinceLayout: number;
@@ -89,7 +90,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
       timer: null,
       events: ctx,
       rebuild: null,
-      layout: { laidOut: 0, insertedSince: 0, removedSince: 0, lastWriteAt: Date.now() },
+      lastWriteAt: Date.now(),
     };
     const started = Date.now();
     let source: RecoverySource | null = null;
@@ -112,8 +113,6 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
     } catch (error) {
       throw new MemoryStorageError(config.name, 'recovery', error);
     }
-    // What was recovered may be laid out or not (the snapshot does not say): counted as laid out.
-    resetLayout(state, state.index.size());
     if (source !== null && ctx.wants('memory-recovered')) {
       const { indexed } = state;
       ctx.publish({ type: 'memory-recovered', time: Date.now(), namespace: config.name, source, live: Atomics.load(writer.header, H.LIVE), indexed, written: writer.committed(), ms: Date.now() - started });
@@ -129,10 +128,10 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
           try {
             return await add(state, message.entries, () => ctx.tell(ctx.self, { type: 'flush' }));
           } finally {
-            state.layout.lastWriteAt = Date.now();
+            state.lastWriteAt = Date.now();
           }
         case 'delete':
-          state.layout.lastWriteAt = Date.now();
+          state.lastWriteAt = Date.now();
           return remove(state, message.ids);
         case 'get': {
           if (!Array.isArray(message.ids) || !message.ids.every((id) => typeof id === 'string')) throw new InvalidArgumentError('ids', 'must be an array of strings');
@@ -171,8 +170,9 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
           // long flush are not quiet time.
           const before = state.indexed;
           await flush(state, false);
-          if (state.indexed !== before) state.layout.lastWriteAt = Date.now();
-          if (autoOptimizeDue(state.config.autoOptimize, { now: Date.now(), entries: state.index.size(), optimizing: state.rebuild !== null, ...state.layout })) {
+          if (state.indexed !== before) state.lastWriteAt = Date.now();
+          const facts = { now: Date.now(), lastWriteAt: state.lastWriteAt, entries: state.index.size(), optimizing: state.rebuild !== null, ...layoutCounts(state.writer.header) };
+          if (autoOptimizeDue(state.config.autoOptimize, facts)) {
             try {
               await startRebuild(state, 'auto', () => ctx.tell(ctx.self, { type: 'optimize-step' }));
             } catch (error) {
@@ -306,6 +306,7 @@ function optimizeStep(state: OwnerState): boolean {
       state.published = false;
       publishSnapshot(state, 'optimized');
     }
+    resetLayout(state, job.size); // before the checkpoint, which keeps the counts
     if (state.persistence !== null) {
       indexPending(state);
       state.persistence.checkpoint(state.index, state.writer, state.indexed);
@@ -330,7 +331,6 @@ function optimizeStep(state: OwnerState): boolean {
     return true;
   }
   state.rebuild = null;
-  resetLayout(state, job.size);
   for (const waiter of waiters) waiter.resolve(report);
   if (state.events.wants('memory-optimized')) state.events.publish({ type: 'memory-optimized', time: Date.now(), namespace: state.config.name, report });
   return true;
@@ -352,6 +352,12 @@ function publishOptimizeFailed(state: OwnerState, error: OptimizeError): void {
   if (state.events.wants('memory-optimize-failed')) state.events.publish({ type: 'memory-optimize-failed', time: Date.now(), namespace: state.config.name, error: serializeError(error) });
 }
 
+const layoutStats = (counts: LayoutCounts): Pick<MemoryStats, 'laidOut' | 'insertedSinceLayout' | 'removedSinceLayout'> => ({
+  laidOut: counts.laidOut,
+  insertedSinceLayout: counts.insertedSince,
+  removedSinceLayout: counts.removedSince,
+});
+
 function stats(state: OwnerState): MemoryStats {
   const { writer } = state;
   const committed = writer.committed();
@@ -368,8 +374,6 @@ function stats(state: OwnerState): MemoryStats {
     tail: committed - snapshot.covered,
     incarnation: Atomics.load(writer.header, H.INCARNATION),
     optimizing: state.rebuild !== null,
-    laidOut: state.layout.laidOut,
-    insertedSinceLayout: state.layout.insertedSince,
-    removedSinceLayout: state.layout.removedSince,
+    ...layoutStats(layoutCounts(writer.header)),
   };
 }

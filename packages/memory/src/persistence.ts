@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Index } from 'usearch';
-import type { EntryRecord } from './shared-state.js';
+import { layoutCounts, type EntryRecord, type LayoutCounts } from './shared-state.js';
 import type { SharedWriter } from './writer.js';
 
 /** One line of the write log. */
@@ -18,6 +18,8 @@ export interface Persisted {
   readonly records: readonly { readonly record: EntryRecord; readonly deleted: boolean }[];
   /** The vectors of `records`, row after row. */
   readonly vectors: Float32Array;
+  /** The automatic optimize's counts at the checkpoint (null: a directory of an older layout). */
+  readonly layout: LayoutCounts | null;
   /** Writes after the checkpoint, in order. */
   readonly log: readonly ({ op: 'add'; slot: number; record: EntryRecord; vector: Float32Array } | { op: 'del'; slot: number })[];
 }
@@ -62,7 +64,8 @@ export class Persistence {
     const records = lines(join(at, RECORDS)).map((l) => JSON.parse(l) as { record: EntryRecord; deleted: boolean });
     const vectors = readVectors(join(at, VECTORS), records.length, dimensions);
     const index = join(at, INDEX);
-    return { covered: records.length, indexPath: existsSync(index) ? index : null, records, vectors, log: readLog(join(at, LOG)) };
+    const layout = existsSync(join(at, LAYOUT)) ? (JSON.parse(readFileSync(join(at, LAYOUT), 'utf8')) as LayoutCounts) : null;
+    return { covered: records.length, indexPath: existsSync(index) ? index : null, records, vectors, layout, log: readLog(join(at, LOG)) };
   }
 
   logAdds(entries: readonly { slot: number; record: EntryRecord; vector: Float32Array }[]): void {
@@ -86,6 +89,7 @@ export class Persistence {
     writeFile(join(at, RECORDS), records.length === 0 ? '' : records.join('\n') + '\n', this.fsync);
     writeFile(join(at, VECTORS), new Uint8Array(writer.vectors.buffer, 0, writer.row(covered) * 4), this.fsync);
     if (covered > 0) index.save(join(at, INDEX));
+    writeFile(join(at, LAYOUT), JSON.stringify(layoutCounts(writer.header)), this.fsync);
     const log: string[] = [];
     const end = writer.committed();
     for (let slot = covered; slot < end; slot++) {
@@ -125,6 +129,7 @@ const RECORDS = 'records.ndjson';
 const VECTORS = 'vectors.f32';
 const INDEX = 'index.usearch';
 const LOG = 'writes.log';
+const LAYOUT = 'layout.json';
 const CHECKPOINT_DIR = /^cp-(\d+)$/;
 /** Files of the layout before checkpoint directories, and temp files a crash left. */
 const LEGACY_FILES = /^(records\.ndjson|vectors\.f32|writes\.log|index-\d+\.usearch|.*\.tmp)$/;
@@ -181,7 +186,7 @@ function readLegacy(dir: string, dimensions: number): Persisted {
     .map((name) => Number(/^index-(\d+)\.usearch$/.exec(name)?.[1] ?? -1))
     .filter((c) => c <= records.length)
     .reduce((a, b) => Math.max(a, b), -1);
-  return { covered: Math.max(covered, 0), indexPath: covered < 0 ? null : join(dir, `index-${covered}.usearch`), records, vectors, log: readLog(join(dir, LOG)) };
+  return { covered: Math.max(covered, 0), indexPath: covered < 0 ? null : join(dir, `index-${covered}.usearch`), records, vectors, layout: null, log: readLog(join(dir, LOG)) };
 }
 
 function writeFile(path: string, content: string | Uint8Array, fsync: boolean): void {

@@ -1,5 +1,5 @@
 import { snapshotPath } from './config.js';
-import { H } from './shared-state.js';
+import { H, setLayoutCounts } from './shared-state.js';
 import { Persistence } from './persistence.js';
 import { chunksWithRoom, indexPending, markDeleted, publishSnapshot, type OwnerState } from './owner-state.js';
 
@@ -31,6 +31,8 @@ export async function restoreFromDisk(state: OwnerState): Promise<void> {
   if (persisted.records.length === 0 && persisted.log.length === 0) return;
   const restored = persisted.records.length;
   const { dimensions } = config;
+  // The counts at the checkpoint; what the log replays below adds to them.
+  if (persisted.layout !== null) setLayoutCounts(writer.header, persisted.layout);
   writer.append(config.name, persisted.records.map((r, slot) => ({ vector: persisted.vectors.subarray(slot * dimensions, (slot + 1) * dimensions), record: r.record })));
   persisted.records.forEach((r, slot) => r.deleted && writer.delete(slot));
   if (persisted.indexPath !== null) state.index.load(persisted.indexPath);

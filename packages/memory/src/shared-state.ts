@@ -38,8 +38,33 @@ export const H = {
    * even, and search again if it changed under them (a sequence lock).
    */
   LAYOUT_SEQ: 7,
+  /**
+   * What the automatic optimize goes by (auto-optimize.ts), here so that a restarted owner keeps
+   * them: entries in the index after its last layout, and entries inserted into and removed from
+   * it since (a restart re-indexes the tail, counted again). Written by the owner only.
+   */
+  LAID_OUT: 8,
+  INSERTED_SINCE_LAYOUT: 9,
+  REMOVED_SINCE_LAYOUT: 10,
 } as const;
 const HEADER_INTS = 16;
+
+/** What the automatic optimize goes by, as counted since the last layout (in the shared header). */
+export interface LayoutCounts {
+  readonly laidOut: number;
+  readonly insertedSince: number;
+  readonly removedSince: number;
+}
+
+export function layoutCounts(header: Int32Array): LayoutCounts {
+  return { laidOut: Atomics.load(header, H.LAID_OUT), insertedSince: Atomics.load(header, H.INSERTED_SINCE_LAYOUT), removedSince: Atomics.load(header, H.REMOVED_SINCE_LAYOUT) };
+}
+
+export function setLayoutCounts(header: Int32Array, counts: LayoutCounts): void {
+  Atomics.store(header, H.LAID_OUT, counts.laidOut);
+  Atomics.store(header, H.INSERTED_SINCE_LAYOUT, counts.insertedSince);
+  Atomics.store(header, H.REMOVED_SINCE_LAYOUT, counts.removedSince);
+}
 
 /** Counts of a thread's reads that met a compaction: reads that waited for one to end, and reads run again. */
 export interface LayoutContention {

@@ -138,6 +138,10 @@ test('an owner whose thread dies after a compaction comes back from shared memor
     await ctx.system.terminateThread(1);
     const recovery = await recovered;
     assert.equal([recovery.source, recovery.live, recovery.written, recovery.indexed], ['shared-memory', 400, 400, 300]);
+    // The automatic optimize's counts are kept (the re-indexed tail is counted again).
+    const counts = await ns.stats();
+    assert.equal([counts.laidOut, counts.removedSinceLayout], [300, 0]);
+    assert.ok(counts.insertedSinceLayout >= 100, `${counts.insertedSinceLayout} inserted since the layout`);
     const alive = Array.from({ length: 500 }, (_, i) => i).filter((i) => i >= 400 || i % 4 !== 0);
     const records = await ns.get(alive.map((i) => `k${i}`));
     assert.equal(records.map((r) => r?.id), alive.map((i) => `k${i}`));

@@ -26,6 +26,8 @@ test('a persistent namespace compacted by optimize() and then killed comes back 
         const ns = await memory.create('durable', { dimensions: 16, indexThreshold: 32, snapshotEveryWrites: 50, autoOptimize: false });
         const stats = await ns.stats();
         assert.equal([stats.live, stats.written], [238, 239], `round ${round}`); // 229 kept, 10 late; d7's slot is dead
+        // The layout of 229 from the optimize() checkpoint, then the log: 10 inserted, d7 removed.
+        assert.equal([stats.laidOut, stats.insertedSinceLayout, stats.removedSinceLayout], [229, 10, 1], `round ${round}`);
         const ids = [...Array.from({ length: 230 }, (_, i) => `d${i}`), ...Array.from({ length: 10 }, (_, j) => `late${j}`)];
         const records = await ns.get(ids);
         records.forEach((r, k) => assert.is(r?.id ?? null, ids[k] === 'd5' || ids[k] === 'd7' ? null : ids[k], `round ${round}: ${ids[k]}`));
@@ -72,7 +74,7 @@ test('a directory of the layout before checkpoint directories is read, then repl
       assert.ok((await selfRecall(ns, data, [0, 1, 2, 5, 17, 29, 30, 31], 'o', 8)) === 1);
       // Migrated at start: CURRENT names the one checkpoint directory, the old files are gone.
       assert.equal(readdirSync(at).sort(), ['CURRENT', 'cp-1']);
-      assert.equal(readdirSync(join(at, 'cp-1')).sort(), ['index.usearch', 'records.ndjson', 'vectors.f32', 'writes.log']);
+      assert.equal(readdirSync(join(at, 'cp-1')).sort(), ['index.usearch', 'layout.json', 'records.ndjson', 'vectors.f32', 'writes.log']);
     } finally {
       await memory.stop();
       await system.stop();
@@ -116,6 +118,43 @@ test('a checkpoint cut short by a crash (its directory half written, CURRENT.tmp
       await memory.stop();
       await system.stop();
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the automatic optimize's counts survive a restart of the process", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'apiary-memory-test-'));
+  const data = clustered(400, 8, 4, 6);
+  const counts = async (ns: { stats(): Promise<{ laidOut: number; insertedSinceLayout: number; removedSinceLayout: number }> }): Promise<number[]> => {
+    const s = await ns.stats();
+    return [s.laidOut, s.insertedSinceLayout, s.removedSinceLayout];
+  };
+  const session = async (work: (ns: Awaited<ReturnType<VectorMemory['create']>>) => Promise<void>): Promise<void> => {
+    const system = await ActorSystem.start({ threads: 1 });
+    const memory = await VectorMemory.start(system, { dir });
+    try {
+      await work(await memory.create('counted', { dimensions: 8, indexThreshold: 8, autoOptimize: false }));
+    } finally {
+      await memory.stop();
+      await system.stop();
+    }
+  };
+  try {
+    await session(async (ns) => {
+      await ns.add(Array.from({ length: 300 }, (_, i) => ({ id: `p${i}`, vector: [...row(data, 8, i)] })));
+      await ns.snapshot();
+      await ns.delete(Array.from({ length: 10 }, (_, j) => `p${j}`));
+      assert.equal(await counts(ns), [0, 300, 10]);
+    });
+    await session(async (ns) => {
+      assert.equal(await counts(ns), [0, 300, 10], 'after the first restart');
+      assert.is((await ns.optimize()).entries, 290);
+      await ns.add(Array.from({ length: 50 }, (_, i) => ({ id: `q${i}`, vector: [...row(data, 8, 300 + i)] })));
+      await ns.snapshot();
+      assert.equal(await counts(ns), [290, 50, 0]);
+    });
+    await session(async (ns) => assert.equal(await counts(ns), [290, 50, 0], 'after the second restart'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
