@@ -49,6 +49,11 @@ export interface LayoutFacts {
   readonly removedSince: number;
   /** Whether a rebuild is under way (one the user asked for included). */
   readonly optimizing: boolean;
+  /** Slots written (live, deleted and replaced entries) and the most the namespace takes. */
+  readonly written: number;
+  readonly maxEntries: number;
+  /** Live entries (written minus the dead slots a compaction would give back). */
+  readonly live: number;
 }
 
 /** Fills in the defaults of `options` and checks them (InvalidArgumentError). */
@@ -75,9 +80,15 @@ export function autoOptimizePolicy(options: AutoOptimizeOptions | false | undefi
   };
 }
 
-/** Whether the owner should start a rebuild now under `policy`. */
+/**
+ * Whether the owner should start a rebuild now under `policy`. A namespace three quarters full with
+ * a sixteenth or more of its slots dead is rebuilt (and so compacted) without waiting for quiet:
+ * writes that never pause, replacing entries, would otherwise run it into `maxEntries`.
+ */
 export function autoOptimizeDue(policy: AutoOptimizePolicy | null, facts: LayoutFacts): boolean {
   if (policy === null || facts.optimizing) return false;
+  const dead = facts.written - facts.live;
+  if (facts.written * 4 >= facts.maxEntries * 3 && dead * 16 >= facts.written) return true;
   if (facts.now - facts.lastWriteAt < policy.quietMs || facts.entries < policy.minEntries) return false;
   const grown = facts.insertedSince > 0 && facts.insertedSince >= policy.growth * facts.laidOut;
   const worn = facts.removedSince > 0 && facts.removedSince >= policy.deletedShare * (facts.entries + facts.removedSince);

@@ -171,7 +171,17 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
           const before = state.indexed;
           await flush(state, false);
           if (state.indexed !== before) state.lastWriteAt = Date.now();
-          const facts = { now: Date.now(), lastWriteAt: state.lastWriteAt, entries: state.index.size(), optimizing: state.rebuild !== null, ...layoutCounts(state.writer.header) };
+          const { header, handles } = state.writer;
+          const facts = {
+            now: Date.now(),
+            lastWriteAt: state.lastWriteAt,
+            entries: state.index.size(),
+            optimizing: state.rebuild !== null,
+            written: state.writer.committed(),
+            maxEntries: handles.deleted.maxByteLength, // a byte a slot
+            live: Atomics.load(header, H.LIVE),
+            ...layoutCounts(header),
+          };
           if (autoOptimizeDue(state.config.autoOptimize, facts)) {
             try {
               await startRebuild(state, 'auto', () => ctx.tell(ctx.self, { type: 'optimize-step' }));

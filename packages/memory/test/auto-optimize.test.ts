@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import { clustered, waitForEvent } from '@apiary/testkit';
 import type { ActorRef } from '@apiary/runtime';
-import type { MemoryHit } from '../src/index.ts';
+import { MemoryErrorCodes, type MemoryHit } from '../src/index.ts';
 import { autoOptimizeDue, autoOptimizePolicy, type LayoutFacts } from '../src/auto-optimize.ts';
 import { memorySuite, vec, DIMS } from './fixtures/suite.ts';
 import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
@@ -17,6 +17,9 @@ const facts = (over: Partial<LayoutFacts>): LayoutFacts => ({
   insertedSince: 2_000,
   removedSince: 0,
   optimizing: false,
+  written: 4_000,
+  maxEntries: 100_000,
+  live: 4_000,
   ...over,
 });
 
@@ -32,6 +35,12 @@ test('the policy: quiet, big enough, and grown or worn since the last layout', (
   assert.not.ok(autoOptimizeDue(policy, facts({ insertedSince: 1_999 })), 'grown by less than the layout');
   assert.not.ok(autoOptimizeDue(policy, facts({ insertedSince: 0, entries: 3_000, removedSince: 999 })), 'less than a quarter deleted');
   assert.not.ok(autoOptimizeDue(policy, facts({ insertedSince: 0, laidOut: 4_000 })), 'nothing changed since the layout');
+  // Three quarters full with a sixteenth dead: at once, writes or not, small or not.
+  const pressed = { lastWriteAt: 10_000, entries: 700, laidOut: 700, insertedSince: 0, written: 750, maxEntries: 1_000 };
+  assert.ok(autoOptimizeDue(policy, facts({ ...pressed, live: 703 })), 'full and worn');
+  assert.not.ok(autoOptimizeDue(policy, facts({ ...pressed, live: 704 })), 'full, not worn enough');
+  assert.not.ok(autoOptimizeDue(policy, facts({ ...pressed, live: 703, written: 749 })), 'worn, not full enough');
+  assert.not.ok(autoOptimizeDue(null, facts({ ...pressed, live: 600 })), 'autoOptimize: false, even then');
 });
 
 test('options: defaults, false, and bad values refused with InvalidArgumentError', () => {
@@ -104,6 +113,44 @@ test('once writes pause the owner lays out a grown index on its own, and again a
   }
   const gone = (await ctx.system.ask(reader, { type: 'search', vector: vec(data, 1_233), k: 5 })) as MemoryHit[];
   assert.not.ok(gone.some((h) => h.id === 'a1233'), 'a deleted entry came back');
+});
+
+test('entries replaced without pause in a namespace near its maxEntries: the owner compacts on its own, without waiting for quiet', async (ctx) => {
+  const name = 'auto-pressed';
+  // Default policy (20,000 entries, 2 s of quiet): neither holds here, the pressure rule does.
+  const ns = await ctx.memory.create(name, { dimensions: DIMS, maxEntries: 1_000, indexThreshold: 64 });
+  const data = clustered(700, DIMS, 8, 12);
+  const reports: number[] = [];
+  const off = ctx.system.events.on('memory-optimized', (e) => void (e.namespace === name && reports.push(e.report.slotsReclaimed)));
+  try {
+    await ns.add(Array.from({ length: 700 }, (_, i) => ({ id: `r${i}`, vector: vec(data, i), metadata: { round: 0 } })));
+    let refused = 0;
+    // 1,000 replacements: 1,700 slots without compaction.
+    for (let round = 1; round <= 20; round++) {
+      const batch = Array.from({ length: 50 }, (_, j) => ({ id: `r${(round * 50 + j) % 700}`, vector: vec(data, (round * 50 + j) % 700), metadata: { round } }));
+      const before = reports.length;
+      const code = await ns.add(batch).then(
+        () => null,
+        (e: { code?: string }) => e.code ?? 'no code',
+      );
+      if (code === null) continue;
+      // Full while a rebuild ran: once it is done, there is room again.
+      assert.is(code, MemoryErrorCodes.CAPACITY);
+      refused++;
+      const next = waitForEvent(ctx.system.events, 'memory-optimized', (e) => e.namespace === name, 30_000);
+      if (reports.length === before) await next;
+      else next.catch(() => undefined); // it was over before the refusal came back
+      await ns.add(batch);
+    }
+    assert.ok(reports.length >= 1 && reports.every((r) => r > 0), `compactions: ${JSON.stringify(reports)} (refused ${refused})`);
+    const stats = await ns.stats();
+    assert.is(stats.live, 700);
+    assert.ok(stats.written <= 1_000, `written ${stats.written}`);
+    const latest = await ns.get(['r0', 'r349', 'r699']);
+    assert.equal(latest.map((r) => r?.metadata), [{ round: 14 }, { round: 20 }, { round: 13 }]);
+  } finally {
+    off();
+  }
 });
 
 test.run();
