@@ -28,6 +28,9 @@
  * rebuild's time (not in `add`), entries and groups; `asLoadedRecall10` beside `recall10`. Fields recall10 and freshWriteVisibleMs; recall10
  * is over the first 500 queries, against USearch's native exhaustive f32 scan (checked against the
  * JS scan's answers on the 40 it made).
+ * With `--compaction` (not by default: +10-15 s), a tenth of the entries is deleted at the end and
+ * `optimize()` compacts while the searching actor searches on: field `compaction` (readers' pause,
+ * search latency before and during, deleted entries found after (0), recall of the surviving neighbours).
  * Threads: the namespace owner on worker thread 1, the searching actor (namespace and hnswlib-node
  * searches) on worker thread 2, the writer of the fresh-write figure and the builds on the main thread.
  */
@@ -52,6 +55,7 @@ function dataArg(): DataKind {
   return value as DataKind;
 }
 const FULL_BASELINE = process.argv.includes('--full-baseline');
+const COMPACTION = process.argv.includes('--compaction');
 const started = performance.now();
 const note = (line: string): void => void process.stderr.write(`memory bench: ${line}\n`);
 const log = (...parts: unknown[]): void => {
@@ -253,7 +257,44 @@ try {
     }
     return out;
   });
+  const r3 = (v: number): number => Number(v.toFixed(3));
+  const compaction = COMPACTION ? await phase('compaction', () => compactionPhase()) : null;
   const final = await ns.stats();
+
+  /**
+   * With `--compaction`: a tenth of the entries deleted, then `optimize()`, which compacts; the
+   * searching actor searches the whole time on its thread (its figures against a block before the
+   * deletes), and recall is taken again over the true neighbours that survived.
+   */
+  async function compactionPhase(): Promise<Record<string, unknown>> {
+    const per = 100;
+    const block = async (from: number, to: number): Promise<BlockResult> => sides['search.any-thread'](from, to);
+    const before = await block(0, QUERIES);
+    const deleted = new Set(Array.from({ length: Math.floor(N / 10) }, (_, j) => `v${j * 10 + 3}`));
+    await ns.delete([...deleted]);
+    let done = false;
+    const optimizing = ns.optimize().finally(() => (done = true));
+    const during: number[] = [];
+    for (let r = 0; !done; r = (r + 1) % (QUERIES / per)) during.push(...(await block(r * per, (r + 1) * per)).samplesMs);
+    const report = await optimizing;
+    const after = await block(0, RECALL_QUERIES);
+    const surviving = truth.slice(0, RECALL_QUERIES).map((ids) => ids.filter((id) => !deleted.has(id)));
+    const q = (xs: readonly number[]): { p50: number; p99: number; max: number } => {
+      const m = measured('x', xs);
+      return { p50: r3(m.p50Ms), p99: r3(m.p99Ms), max: r3(Math.max(...xs)) };
+    };
+    return {
+      deleted: deleted.size,
+      slotsReclaimed: report.slotsReclaimed,
+      readerPauseMs: report.readerPauseMs,
+      rebuildMs: report.ms,
+      searchBeforeMs: q(before.samplesMs),
+      searchDuringMs: { ...q(during), samples: during.length },
+      deletedFound: after.ids.flat().filter((id) => deleted.has(id)).length,
+      survivingRecall10: r3(overlap(surviving, after.ids, RECALL_QUERIES)),
+      writtenAfter: (await ns.stats()).written,
+    };
+  }
 
   const results = [
     measured('search.any-thread', samplesOf('search.any-thread')),
@@ -277,7 +318,6 @@ try {
   const recall10 = recall(idsOf('search.any-thread'));
   const visible = measured('freshWriteVisibleMs', fresh.map((f) => f.visibleMs));
   const ack = measured('freshWriteAckMs', fresh.map((f) => f.ackMs));
-  const r3 = (v: number): number => Number(v.toFixed(3));
   const checks: Check[] = [
     { name: 'search.any-thread/baseline.hnswlib-node <= 1.0', ok: ratios['search.any-thread/baseline.hnswlib-node'] <= 1.0, detail: ratios['search.any-thread/baseline.hnswlib-node'].toFixed(3) },
     { name: 'search.any-thread/baseline.brute-force-js <= 0.05', ok: ratios['search.any-thread/baseline.brute-force-js'] <= 0.05, detail: ratios['search.any-thread/baseline.brute-force-js'].toFixed(4) },
@@ -303,6 +343,7 @@ try {
       addMaxCallMs: Math.round(addMaxCallMs),
       snapshotsAtEnd: final.snapshotVersion,
       tailAtEnd: final.tail,
+      ...(compaction === null ? {} : { compaction }),
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       node: process.version,
       n: N,
