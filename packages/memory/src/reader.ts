@@ -93,8 +93,12 @@ export class NamespaceReader {
       if (hits !== null) return hits;
     }
     const candidates: Candidate[] = [];
-    this.#scanTail(query, k, start, end, filter, candidates);
-    if (this.#index !== null) this.#searchIndex(query, k, filter, candidates);
+    this.#scan(query, k, start, end, filter, candidates);
+    if (this.#index !== null && !this.#searchIndex(query, k, filter, candidates)) {
+      // A filter that few of the index's nearest candidates pass: the index cannot find the best
+      // matches that pass it, so its part is scanned too (exact, and slower: README, "Filters").
+      this.#scan(query, k, 0, start, filter, candidates);
+    }
     return this.#best(candidates, k);
   }
 
@@ -181,26 +185,35 @@ export class NamespaceReader {
     }
   }
 
-  #scanTail(query: Float32Array, k: number, start: number, end: number, filter: MetadataFilter | undefined, out: Candidate[]): void {
-    // Keep the k best above a running floor; decode records only for those that make it.
-    const top: { slot: number; score: number }[] = [];
+  /** Scores slots [start, end) by brute force (those that pass `filter`), adding the best k to `out`. */
+  #scan(query: Float32Array, k: number, start: number, end: number, filter: MetadataFilter | undefined, out: Candidate[]): void {
+    // Keep the k best above a running floor; without a filter, decode records only for those that make it.
+    const top: Candidate[] = [];
     const { vectors, deleted } = this.views;
     for (let slot = start; slot < end; slot++) {
       // A plain read: `committed` (read with Atomics) already orders the slot's writes before us, and
       // a delete that races the scan may go either way, as it would a moment earlier or later.
       if (deleted[slot] !== 0) continue;
+      let record: EntryRecord | undefined;
+      if (filter !== undefined) {
+        record = this.views.record(slot);
+        if (!matchesFilter(record, filter)) continue;
+      }
       const score = dot(query, vectors, this.views.row(slot));
-      if (top.length === k && score <= top[k - 1]!.score && filter === undefined) continue;
-      if (filter !== undefined && !matchesFilter(this.views.record(slot), filter)) continue;
+      if (top.length === k && score <= top[k - 1]!.score) continue;
       let i = top.length;
       while (i > 0 && top[i - 1]!.score < score) i--;
-      top.splice(i, 0, { slot, score });
+      top.splice(i, 0, record === undefined ? { slot, score } : { slot, score, record });
       if (top.length > k) top.pop();
     }
     for (const t of top) out.push(t);
   }
 
-  #searchIndex(query: Float32Array, k: number, filter: MetadataFilter | undefined, out: Candidate[]): void {
+  /**
+   * Adds the index's candidates to `out`; false when a filter left fewer than k of them even at
+   * MAX_CANDIDATES (then nothing was added: the caller scans the index's part instead).
+   */
+  #searchIndex(query: Float32Array, k: number, filter: MetadataFilter | undefined, out: Candidate[]): boolean {
     const index = this.#index!;
     const size = this.#indexSize;
     const deleted = this.views.deleted;
@@ -210,6 +223,7 @@ export class NamespaceReader {
     let want = Math.min(size, filter === undefined ? pool + (Atomics.load(this.views.header, H.COMMITTED) > Atomics.load(this.views.header, H.LIVE) ? 8 : 0) : pool * 4);
     // Slots taken in an earlier round, when a round found too few (the first round needs no set).
     let seen: Set<number> | null = null;
+    const mine: Candidate[] = [];
     for (;;) {
       const keys = index.search(query, want, 1).keys;
       let found = 0;
@@ -229,9 +243,13 @@ export class NamespaceReader {
         taken.push({ slot, record });
       }
       const scores = this.#exactScores(query, taken.map((t) => t.slot));
-      taken.forEach(({ slot, record }, i) => out.push(record === undefined ? { slot, score: scores[i]! } : { slot, score: scores[i]!, record }));
-      if (found >= pool || want >= size || want >= MAX_CANDIDATES) return;
-      if (seen === null) seen = new Set(out.map((c) => c.slot));
+      taken.forEach(({ slot, record }, i) => mine.push(record === undefined ? { slot, score: scores[i]! } : { slot, score: scores[i]!, record }));
+      if (found >= pool || want >= size || (want >= MAX_CANDIDATES && (filter === undefined || found >= k))) {
+        for (const c of mine) out.push(c);
+        return true;
+      }
+      if (want >= MAX_CANDIDATES) return false;
+      if (seen === null) seen = new Set(mine.map((c) => c.slot));
       want = Math.min(size, MAX_CANDIDATES, want * 4);
     }
   }

@@ -116,6 +116,24 @@ test('metadata filters apply to index and tail hits alike', async (ctx) => {
   assert.is(await codeOf(ns.search(vec(data, 1), { filter: { n: { $gt: 3 } } as never })), 'APIARY_ERR_INVALID_ARGUMENT');
 });
 
+test('a filter that few entries pass still gets the k best of them from an indexed namespace (exact)', async (ctx) => {
+  const ns = await ctx.memory.create('selective', { dimensions: DIMS, indexThreshold: 64, autoOptimize: false });
+  const n = 12_000;
+  const data = clustered(n, DIMS, 20, 14);
+  // 12 entries of team 'rare', spread over the clusters: the index's nearest 4,096 hold few of them.
+  const team = (i: number): string => (i % 1_000 === 7 ? 'rare' : 'common');
+  await ns.add(Array.from({ length: n }, (_, i) => ({ id: `s${i}`, vector: vec(data, i), metadata: { team: team(i) } })));
+  await ns.snapshot();
+  const rare = Array.from({ length: n }, (_, i) => i).filter((i) => team(i) === 'rare');
+  const norm = (v: ArrayLike<number>): number => Math.sqrt(Array.from(v).reduce((sum, x) => sum + x * x, 0));
+  const cosine = (a: number[], b: number[]): number => a.reduce((sum, x, j) => sum + x * b[j]!, 0) / (norm(a) * norm(b));
+  for (const q of [0, 5_555, 11_998]) {
+    const hits = await ns.search(vec(data, q), { k: 10, filter: { team: 'rare' } });
+    const exact = rare.map((i) => ({ id: `s${i}`, score: cosine(vec(data, q), vec(data, i)) })).sort((x, y) => y.score - x.score).slice(0, 10);
+    assert.equal(hits.map((h) => h.id), exact.map((e) => e.id), `query ${q}`);
+  }
+});
+
 test('namespaces are separate, and bad input gets typed errors', async (ctx) => {
   const a = await ctx.memory.create('ns-a', { dimensions: DIMS });
   const b = await ctx.memory.create('ns-b', { dimensions: 8 });
