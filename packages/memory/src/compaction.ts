@@ -43,6 +43,13 @@ export class SlotRenumbering {
   }
 }
 
+/** The move of a compaction failed part-way: the namespace's shared memory is no longer consistent. */
+export class CompactionInterrupted extends Error {
+  constructor(cause: unknown) {
+    super('the move of a compaction failed part-way', { cause });
+  }
+}
+
 /**
  * Whether a rebuild should compact: when a sixteenth of the slots or more would go, or when the
  * namespace is three quarters full and any would. Each compaction pauses every reader for the move
@@ -71,10 +78,13 @@ export function publishCompacted(state: OwnerState, index: Index, numbering: Slo
   try {
     writer.moveSlots(committed, (slot) => numbering.keyOf(slot));
     writer.publish(previous + 1, covered);
-  } finally {
-    Atomics.add(writer.header, H.LAYOUT_SEQ, 1);
-    Atomics.notify(writer.header, H.LAYOUT_SEQ);
+  } catch (error) {
+    // Half moved: the sequence stays odd, so that no reader takes the slots for what they were
+    // (searches fail after their wait; a restarted owner refuses to recover from them).
+    throw new CompactionInterrupted(error);
   }
+  Atomics.add(writer.header, H.LAYOUT_SEQ, 1);
+  Atomics.notify(writer.header, H.LAYOUT_SEQ);
   const pauseMs = performance.now() - paused;
   state.index = index;
   state.indexed = covered;

@@ -12,7 +12,7 @@ import { MemoryStorageError, OptimizeError } from './errors.js';
 import { LayoutRebuild, type OptimizeReport, type OptimizeTrigger } from './layout.js';
 import { chunksWithRoom, flush, indexInSlices, indexPending, markDeleted, publishSnapshot, resetLayout, type OwnerState } from './owner-state.js';
 import { autoOptimizeDue } from './auto-optimize.js';
-import { publishCompacted } from './compaction.js';
+import { CompactionInterrupted, publishCompacted } from './compaction.js';
 import { recoverFromShared, restoreFromDisk } from './recovery.js';
 import { INDEX_SLICE, yieldToLoop } from './indexing.js';
 import type { RecoverySource } from './events.js';
@@ -337,7 +337,8 @@ function optimizeStep(state: OwnerState): boolean {
     abandonRebuild(state, 'the rebuild failed', error);
     // After a compaction the write log's slot numbers are the old ones, so it must not take another
     // write: the owner fails, and its restart recovers from shared memory and checkpoints afresh.
-    if (renumbered && state.persistence !== null) throw new OwnerMustRestart(error);
+    // A move that failed part-way left shared memory inconsistent: the owner fails too (loudly).
+    if ((renumbered && state.persistence !== null) || error instanceof CompactionInterrupted) throw new OwnerMustRestart(error);
     return true;
   }
   state.rebuild = null;

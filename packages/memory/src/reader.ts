@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Index } from 'usearch';
-import { H, readStable, SharedViews, type EntryRecord, type LayoutContention } from './shared-state.js';
+import { H, readStable, SharedViews, type EntryRecord } from './shared-state.js';
 import { dot, normalizeInto, type VectorInput } from './vectors.js';
 import { matchesFilter, type MetadataFilter } from './filter.js';
 import { indexOptions, snapshotPath, type NamespaceConfig } from './config.js';
@@ -72,15 +72,11 @@ export class NamespaceReader {
       () => this.#search(query, k, filter),
       LAYOUT_WAIT_MS,
       this.#compactionTimedOut,
-      this.contention,
     );
   }
 
   readonly #compactionTimedOut = (): Error =>
     new MemoryStorageError(this.config.name, 'search', new Error(`the owner has been compacting for over ${LAYOUT_WAIT_MS} ms: it stopped during the move`));
-
-  /** Searches of this reader that met a compaction. */
-  readonly contention: LayoutContention = { waits: 0, retries: 0 };
 
   #search(query: Float32Array, k: number, filter: MetadataFilter | undefined): MemoryHit[] {
     this.#refresh();

@@ -66,12 +66,6 @@ export function setLayoutCounts(header: Int32Array, counts: LayoutCounts): void 
   Atomics.store(header, H.REMOVED_SINCE_LAYOUT, counts.removedSince);
 }
 
-/** Counts of a thread's reads that met a compaction: reads that waited for one to end, and reads run again. */
-export interface LayoutContention {
-  waits: number;
-  retries: number;
-}
-
 /**
  * Runs `read` (which reads the shared memory of the namespace whose header this is) under the
  * sequence lock of compaction (LAYOUT_SEQ; see compaction.ts): waits while a compaction is under
@@ -79,11 +73,10 @@ export interface LayoutContention {
  * it may even have thrown, which counts only if the sequence did not move. Throws what `timedOut`
  * makes if a compaction lasts longer than `waitMs` (only a thread that died during one leaves it odd).
  */
-export function readStable<T>(header: Int32Array, read: () => T, waitMs: number, timedOut: () => Error, contention?: LayoutContention): T {
+export function readStable<T>(header: Int32Array, read: () => T, waitMs: number, timedOut: () => Error): T {
   for (;;) {
     const seq = Atomics.load(header, H.LAYOUT_SEQ);
     if (seq % 2 === 1) {
-      if (contention !== undefined) contention.waits++;
       if (Atomics.wait(header, H.LAYOUT_SEQ, seq, waitMs) === 'timed-out') throw timedOut();
       continue;
     }
@@ -92,11 +85,9 @@ export function readStable<T>(header: Int32Array, read: () => T, waitMs: number,
       value = read();
     } catch (error) {
       if (Atomics.load(header, H.LAYOUT_SEQ) === seq) throw error;
-      if (contention !== undefined) contention.retries++;
       continue;
     }
     if (Atomics.load(header, H.LAYOUT_SEQ) === seq) return value;
-    if (contention !== undefined) contention.retries++;
   }
 }
 
