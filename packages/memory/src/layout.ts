@@ -187,7 +187,7 @@ export class LayoutRebuild {
   }
 
   #assign(): void {
-    // Assigning is ~4x cheaper an entry than inserting: steps of 4 slices (ASSIGN_SLICE at INDEX_SLICE).
+    // Assigning is ~4x cheaper an entry than inserting: steps of 4 slices (8,192 at INDEX_SLICE).
     const slice = this.#rest.slice(this.#assigned, this.#assigned + this.#slice * ASSIGN_PER_SLICE);
     // A copy: the binding's search is not given shared memory.
     const keys = this.#pivots!.search(gather(this.#views, slice), 1, INDEX_THREADS).keys;

@@ -76,7 +76,7 @@ export function markDeleted(state: OwnerState, slots: readonly number[]): void {
   }
 }
 
-/** Counts the index as it is now as laid out: after a rebuild, a recovery, or a failed rebuild (no retry until it grows again). */
+/** Counts the index as it is now as laid out: after a rebuild, or one that failed or could not start (no retry until it changes again). */
 export function resetLayout(state: OwnerState, laidOut: number): void {
   setLayoutCounts(state.writer.header, { laidOut, insertedSince: 0, removedSince: 0 });
 }
