@@ -53,7 +53,7 @@ export class CompactionInterrupted extends Error {
 /**
  * Whether a rebuild should compact: when a sixteenth of the slots or more would go, or when the
  * namespace is three quarters full and any would. Each compaction pauses every reader for the move
- * (25-29 ms at 100,000 x 384 with 10% or 50% of them deleted, measured here), so a few dead slots wait.
+ * (24-29 ms at 100,000 x 384 with 10% or 50% of them deleted, measured here), so a few dead slots wait.
  */
 export function worthCompacting(dead: number, upTo: number, maxEntries: number): boolean {
   return dead > 0 && (dead * 16 >= upTo || upTo * 4 >= maxEntries * 3);
