@@ -172,8 +172,10 @@ export class NamespaceReader {
           if (!existsSync(path) && this.views.snapshot().version !== version) continue;
           throw error;
         }
-        this.#index = index;
         this.#indexSize = index.size();
+        // A snapshot of an index every entry of which was deleted has nothing to search (and USearch
+        // refuses a search for 0 neighbours).
+        this.#index = this.#indexSize > 0 ? index : null;
       }
       this.#version = version;
       this.#covered = covered;

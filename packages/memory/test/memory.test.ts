@@ -134,6 +134,23 @@ test('a filter that few entries pass still gets the k best of them from an index
   }
 });
 
+test('a namespace whose every entry was deleted searches empty, after a snapshot and after a compaction, then takes writes again', async (ctx) => {
+  const ns = await ctx.memory.create('emptied', { dimensions: DIMS, indexThreshold: 8, autoOptimize: false });
+  const data = clustered(60, DIMS, 3, 21);
+  await ns.add(Array.from({ length: 50 }, (_, i) => ({ id: `d${i}`, vector: vec(data, i) })));
+  await ns.snapshot();
+  await ns.delete(Array.from({ length: 50 }, (_, i) => `d${i}`));
+  assert.equal(await ns.search(vec(data, 1), { k: 5 }), []);
+  await ns.snapshot(); // a snapshot of an index with nothing left in it
+  assert.equal(await ns.search(vec(data, 1), { k: 5 }), []);
+  const report = await ns.optimize();
+  assert.equal([report.entries, report.slotsReclaimed], [0, 50]);
+  assert.equal(await ns.search(vec(data, 1), { k: 5 }), []);
+  await ns.add({ id: 'again', vector: vec(data, 55) });
+  assert.is((await ns.search(vec(data, 55), { k: 1 }))[0]?.id, 'again');
+  assert.equal([(await ns.stats()).live, (await ns.stats()).written], [1, 1]);
+});
+
 test('namespaces are separate, and bad input gets typed errors', async (ctx) => {
   const a = await ctx.memory.create('ns-a', { dimensions: DIMS });
   const b = await ctx.memory.create('ns-b', { dimensions: 8 });
