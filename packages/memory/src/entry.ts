@@ -19,16 +19,25 @@ export function checkEntryFields(e: MemoryEntry, i: number): void {
   const { metadata, origin } = e;
   if (metadata !== undefined) {
     if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new InvalidArgumentError(`entries[${i}].metadata`, 'must be an object');
-    // Metadata is stored as JSON: what JSON cannot hold is refused here, not half-way through a write.
-    if (!isJson(metadata)) throw new InvalidArgumentError(`entries[${i}].metadata`, 'must be serialisable as JSON (no cycles, no BigInts)');
+    // Metadata is stored as JSON: what JSON cannot hold, or would silently drop or turn into null, is
+    // refused here, not half-way through a write (a Date becomes its ISO string, as JSON makes it).
+    const problem = jsonProblem(metadata);
+    if (problem !== null) throw new InvalidArgumentError(`entries[${i}].metadata`, `must be serialisable as JSON: ${problem}`);
   }
   if (origin !== undefined && origin !== null && typeof origin !== 'string') throw new InvalidArgumentError(`entries[${i}].origin`, 'must be a string or null');
 }
 
-function isJson(value: object): boolean {
+/** Why `value` would not come back from JSON as it went in (null: it would). */
+function jsonProblem(value: object): string | null {
+  let problem: string | null = null;
   try {
-    return typeof JSON.stringify(value) === 'string';
-  } catch {
-    return false;
+    JSON.stringify(value, (key, v: unknown) => {
+      if (problem === null && (typeof v === 'function' || typeof v === 'symbol')) problem = `a ${typeof v} at ${JSON.stringify(key)}`;
+      else if (problem === null && typeof v === 'number' && !Number.isFinite(v)) problem = `${v} at ${JSON.stringify(key)}`;
+      return v;
+    });
+  } catch (error) {
+    return error instanceof TypeError ? 'no cycles, no BigInts' : String(error);
   }
+  return problem;
 }

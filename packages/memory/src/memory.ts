@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type ActorRef, type ActorSystem, type Placement } from '@apiary/runtime';
 import { INDEX_QUANTIZATIONS, type NamespaceConfig, type NamespaceOptions } from './config.js';
-import { createShared, defaultMaxEntries } from './shared-state.js';
+import { createShared, defaultMaxEntries, H } from './shared-state.js';
 import { autoOptimizePolicy } from './auto-optimize.js';
 import { memoryOwner, type OwnerMessage } from './owner.js';
 import { forgetReader, MemoryNamespace, type NamespaceHandle } from './namespace.js';
@@ -104,6 +104,7 @@ export class VectorMemory {
     for (const handle of this.#namespaces.values()) {
       if (handle === null) continue;
       await this.#system.stop(handle.owner).catch(() => undefined);
+      Atomics.store(new Int32Array(handle.config.shared.header), H.CLOSED, 1);
       forgetReader(handle.config.fileStem);
     }
     this.#namespaces.clear();

@@ -4,7 +4,7 @@ import { H, readStable, SharedViews, type EntryRecord } from './shared-state.js'
 import { dot, normalizeInto, type VectorInput } from './vectors.js';
 import { matchesFilter, type MetadataFilter } from './filter.js';
 import { indexOptions, snapshotPath, type NamespaceConfig } from './config.js';
-import { MemoryStorageError } from './errors.js';
+import { MemoryStorageError, UnknownNamespaceError } from './errors.js';
 
 /** One search result. `score` is the cosine similarity (1 = same direction). */
 export interface MemoryHit extends EntryRecord {
@@ -64,6 +64,7 @@ export class NamespaceReader {
    * array per search cost ~3.7 us to allocate and collect (measured), more than a record decode.
    */
   search(vector: VectorInput, k: number, filter?: MetadataFilter): MemoryHit[] {
+    if (Atomics.load(this.views.header, H.CLOSED) === 1) throw new UnknownNamespaceError(this.config.name);
     const query = normalizeInto(this.config.name, this.config.dimensions, vector, this.#query, 'search');
     // The owner's compaction moves slots in place (compaction.ts): the search runs when none is
     // under way, and again if one began meanwhile.

@@ -46,6 +46,8 @@ export const H = {
   LAID_OUT: 8,
   INSERTED_SINCE_LAYOUT: 9,
   REMOVED_SINCE_LAYOUT: 10,
+  /** 1 once the namespace's memory was stopped: local searches fail (UnknownNamespaceError) instead of reading what is left. */
+  CLOSED: 11,
 } as const;
 const HEADER_INTS = 16;
 

@@ -2,7 +2,7 @@ import * as assert from 'uvu/assert';
 import { clustered, recordEvents, waitForEvent } from '@apiary/testkit';
 import type { ActorRef } from '@apiary/runtime';
 import { readFileSync } from 'node:fs';
-import { MemoryErrorCodes, EmbedderErrorCodes, type MemoryHit } from '../src/index.ts';
+import { VectorMemory, MemoryErrorCodes, EmbedderErrorCodes, type MemoryHit } from '../src/index.ts';
 import { memorySuite, vec, DIMS } from './fixtures/suite.ts';
 import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
 
@@ -151,6 +151,17 @@ test('a namespace whose every entry was deleted searches empty, after a snapshot
   assert.equal([(await ns.stats()).live, (await ns.stats()).written], [1, 1]);
 });
 
+test('a namespace whose memory was stopped refuses local searches (UnknownNamespaceError) rather than read what is left', async (ctx) => {
+  const memory = await VectorMemory.start(ctx.system);
+  const ns = await memory.create('stopped', { dimensions: DIMS });
+  const data = clustered(5, DIMS, 1, 33);
+  await ns.add({ id: 's0', vector: vec(data, 0) });
+  assert.is((await ns.search(vec(data, 0), { k: 1 }))[0]?.id, 's0');
+  await memory.stop();
+  assert.is(await codeOf(ns.search(vec(data, 0), { k: 1 })), MemoryErrorCodes.UNKNOWN_NAMESPACE);
+  assert.is(await codeOf(ns.add({ id: 's1', vector: vec(data, 1) })), 'APIARY_ERR_ACTOR_NOT_FOUND');
+});
+
 test('namespaces are separate, and bad input gets typed errors', async (ctx) => {
   const a = await ctx.memory.create('ns-a', { dimensions: DIMS });
   const b = await ctx.memory.create('ns-b', { dimensions: 8 });
@@ -228,6 +239,14 @@ test('metadata JSON cannot hold and a non-string origin are refused before anyth
   assert.is(await codeOf(ns.add([good, { id: 'cyclic', vector: vec(data, 1), metadata: cyclic }])), 'APIARY_ERR_INVALID_ARGUMENT');
   assert.is(await codeOf(ns.add([good, { id: 'big', vector: vec(data, 1), metadata: { n: 1n } }])), 'APIARY_ERR_INVALID_ARGUMENT');
   assert.is(await codeOf(ns.add([good, { id: 'origin', vector: vec(data, 1), origin: 7 as never }])), 'APIARY_ERR_INVALID_ARGUMENT');
+  // What JSON would silently drop or turn into null is refused too, with where it is.
+  for (const metadata of [{ f: () => 1 }, { s: Symbol('s') }, { n: Number.NaN }, { deep: [1, Number.POSITIVE_INFINITY] }]) {
+    const refused = await ns.add([good, { id: 'lossy', vector: vec(data, 1), metadata }]).then(
+      () => 'written',
+      (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+    );
+    assert.match(refused, /^APIARY_ERR_INVALID_ARGUMENT: .*must be serialisable as JSON: /);
+  }
   // The owner checks the same when a message skips the client (a cycle survives the thread crossing).
   const raw = { type: 'add', entries: [good, { id: 'cyclic', vector: vec(data, 1), metadata: cyclic }] } as const;
   assert.is(await codeOf(ctx.system.ask(ns.handle.owner, raw)), 'APIARY_ERR_INVALID_ARGUMENT');
