@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Index } from 'usearch';
 import { layoutCounts, type EntryRecord, type LayoutCounts } from './shared-state.js';
@@ -84,9 +84,7 @@ export class Persistence {
     const name = `cp-${nextNumber(this.dir)}`;
     const at = join(this.dir, name);
     mkdirSync(at);
-    const records: string[] = [];
-    for (let slot = 0; slot < covered; slot++) records.push(JSON.stringify({ record: writer.record(slot), deleted: writer.isDeleted(slot) }));
-    writeFile(join(at, RECORDS), records.length === 0 ? '' : records.join('\n') + '\n', this.fsync);
+    writeLines(join(at, RECORDS), covered, (slot) => JSON.stringify({ record: writer.record(slot), deleted: writer.isDeleted(slot) }), this.fsync);
     writeFile(join(at, VECTORS), new Uint8Array(writer.vectors.buffer, 0, writer.row(covered) * 4), this.fsync);
     if (covered > 0) index.save(join(at, INDEX));
     writeFile(join(at, LAYOUT), JSON.stringify(layoutCounts(writer.header)), this.fsync);
@@ -150,14 +148,58 @@ function nextNumber(dir: string): number {
   return max + 1;
 }
 
-const lines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0) : []);
+/**
+ * The non-empty lines of the file at `path` (none if there is no file), read a block at a time and
+ * decoded line by line: the file as one string would pass V8's longest string (~512 MB), and
+ * readFileSync refuses files over 2 GiB.
+ */
+function lines(path: string): string[] {
+  if (!existsSync(path)) return [];
+  const out: string[] = [];
+  const fd = openSync(path, 'r');
+  try {
+    let carry: Buffer = Buffer.alloc(0);
+    const block = Buffer.allocUnsafe(READ_BLOCK);
+    for (;;) {
+      const n = readSync(fd, block, 0, READ_BLOCK, null);
+      if (n === 0) break;
+      const bytes = carry.length === 0 ? block.subarray(0, n) : Buffer.concat([carry, block.subarray(0, n)]);
+      let start = 0;
+      for (let end = bytes.indexOf(NEWLINE, start); end >= 0; end = bytes.indexOf(NEWLINE, start)) {
+        if (end > start) out.push(bytes.toString('utf8', start, end));
+        start = end + 1;
+      }
+      carry = Buffer.from(bytes.subarray(start));
+    }
+    if (carry.length > 0) out.push(carry.toString('utf8'));
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
 
-/** The first `count` vectors of the file at `path`. */
+const READ_BLOCK = 1 << 24;
+const NEWLINE = 0x0a;
+
+/** The first `count` vectors of the file at `path`, read a block at a time (readFileSync stops at 2 GiB). */
 function readVectors(path: string, count: number, dimensions: number): Float32Array {
-  const bytes = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
-  const vectors = new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
-  if (count > 0 && vectors.length < count * dimensions) throw new Error(`${path} holds ${vectors.length / dimensions} vectors of ${dimensions} floats, not the ${count} the records need`);
-  return vectors.slice(0, count * dimensions);
+  const vectors = new Float32Array(count * dimensions);
+  const want = vectors.byteLength;
+  const have = existsSync(path) ? statSync(path).size : 0;
+  if (have < want) throw new Error(`${path} holds ${Math.floor(have / 4 / dimensions)} vectors of ${dimensions} floats, not the ${count} the records need`);
+  if (want === 0) return vectors;
+  const bytes = new Uint8Array(vectors.buffer);
+  const fd = openSync(path, 'r');
+  try {
+    for (let at = 0; at < want; ) {
+      const n = readSync(fd, bytes, at, Math.min(READ_BLOCK, want - at), at);
+      if (n === 0) throw new Error(`${path} ended at byte ${at} of ${want}`);
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return vectors;
 }
 
 function readLog(path: string): Persisted['log'][number][] {
@@ -189,11 +231,31 @@ function readLegacy(dir: string, dimensions: number): Persisted {
   return { covered: Math.max(covered, 0), indexPath: covered < 0 ? null : join(dir, `index-${covered}.usearch`), records, vectors, layout: null, log: readLog(join(dir, LOG)) };
 }
 
+/**
+ * Writes `count` lines (`lineOf(0)`, ...), each ending in a newline, a few thousand per write: one
+ * string of them all would pass V8's longest string (~512 MB) at a few million records.
+ */
+function writeLines(path: string, count: number, lineOf: (i: number) => string, fsync: boolean): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (let from = 0; from < count; from += LINES_PER_WRITE) {
+      const lines: string[] = [];
+      for (let i = from; i < Math.min(count, from + LINES_PER_WRITE); i++) lines.push(lineOf(i));
+      writeSync(fd, lines.join('\n') + '\n');
+    }
+    if (fsync) fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const LINES_PER_WRITE = 4_096;
+
 function writeFile(path: string, content: string | Uint8Array, fsync: boolean): void {
   const fd = openSync(path, 'w');
   try {
     if (typeof content === 'string') writeSync(fd, content);
-    else for (let at = 0; at < content.length; ) at += writeSync(fd, content, at, content.length - at);
+    else for (let at = 0; at < content.length; ) at += writeSync(fd, content, at, Math.min(content.length - at, READ_BLOCK));
     if (fsync) fsyncSync(fd);
   } finally {
     closeSync(fd);
