@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from './errors.js';
+import type { BlockingOptions } from './blocking.js';
 import type { ActorRef } from './ref.js';
 import type { ChildSpec } from './spec.js';
 import type { ApiaryEvent } from './events.js';
@@ -82,6 +83,15 @@ export interface ActorContext<M = unknown> {
    * longer waiting.
    */
   answer<R>(token: ReplyToken<R>, value: R | ErrorReply): void;
+  /**
+   * Runs a synchronous call that keeps the thread busy for long (loading a big file into a native
+   * library, say) and returns its result. A worker thread that answers no heartbeat for
+   * `heartbeatTimeoutMs` is declared dead and replaced; inside a section its silence is accepted for
+   * up to `options.maxMs`, after which the usual rule applies again. Every actor on the thread
+   * waits meanwhile: prefer slicing work between turns of the event loop, and keep this for calls
+   * that cannot be sliced. Throws InvalidArgumentError for a `maxMs` that is not positive and finite.
+   */
+  blocking<T>(fn: () => T, options: BlockingOptions): T;
   /** Starts a child under a supervisor (OTP's start_child); works from any thread. */
   startChild<T = unknown, R = unknown>(supervisor: ActorRef, spec: ChildSpec<T, R>): Promise<ActorRef<T, R>>;
 }

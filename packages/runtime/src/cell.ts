@@ -1,4 +1,5 @@
 import type { ActorContext, AskOptions, Behavior, SendOptions, Signal, StopReason } from './behavior.js';
+import type { BlockingOptions } from './blocking.js';
 import type { ActorHost } from './host.js';
 import { Deque } from './mailbox.js';
 import type { HostActorStatus, MessageEnvelope, StartSpec } from './protocol.js';
@@ -139,6 +140,10 @@ export class CellContext implements ActorContext {
   answer<R>(token: ReplyToken<R>, value: R | ErrorReply): void {
     if (!Number.isInteger(token?.thread) || !Number.isInteger(token?.ask)) throw new InvalidArgumentError('token', 'must be a ReplyToken from DeferredReply.token');
     this.cell.host.answer(token, value);
+  }
+
+  blocking<T>(fn: () => T, options: BlockingOptions): T {
+    return this.cell.host.blocking.run(fn, options);
   }
 
   startChild<T, R>(supervisorRef: ActorRef, spec: ChildSpec<T, R>): Promise<ActorRef<T, R>> {

@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import { BlockingSections } from './blocking.js';
 import type { AskOptions, SendOptions } from './behavior.js';
 import type { ActorCell } from './cell.js';
 import { assertCloneable } from './cloneable.js';
@@ -39,6 +40,8 @@ export class ActorHost {
   readonly thread: number;
   readonly cells = new Map<string, ActorCell>();
   readonly clock: Clock;
+  /** Declared blocking sections of this thread (see ActorContext.blocking). */
+  readonly blocking: BlockingSections;
   readonly lifecycle: Lifecycle;
   readonly #links: (Link | undefined)[] = [];
   readonly #maxBatch: number;
@@ -52,8 +55,9 @@ export class ActorHost {
   #processed = 0;
   readonly #drainBound = (): void => this.#drain();
 
-  constructor(thread: number, options: { maxBatch: number; clock?: Clock }) {
+  constructor(thread: number, options: { maxBatch: number; clock?: Clock; blockingCell?: SharedArrayBuffer }) {
     this.thread = thread;
+    this.blocking = new BlockingSections(options.blockingCell ?? null);
     this.#maxBatch = options.maxBatch;
     this.clock = options.clock ?? systemClock;
     this.#requests = new PendingRequests(this.clock);

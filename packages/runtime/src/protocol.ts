@@ -107,6 +107,8 @@ export interface HostWorkerData {
   /** Whether to register tsx before importing (running from TypeScript sources). */
   readonly tsx: boolean;
   readonly maxBatch: number;
+  /** The thread's blocking cell, shared with the pool's heartbeat check (see blocking.ts). */
+  readonly blocking: SharedArrayBuffer;
 }
 
 /** The host's control API, exposed over comlink on the control channel (not on the message hot path). */

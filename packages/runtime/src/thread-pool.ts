@@ -3,6 +3,7 @@ import * as Comlink from 'comlink';
 import type { Clock } from './clock.js';
 import { ThreadCrashedError, serializeError } from './errors.js';
 import type { ActorHost } from './host.js';
+import { BLOCKING_CELL_BYTES, blockedUntil } from './blocking.js';
 import { comlinkEndpoint } from './comlink-endpoint.js';
 import type { Envelope, HostControl, HostWorkerData } from './protocol.js';
 import { MessagePortTransport } from './transport.js';
@@ -38,6 +39,8 @@ interface Slot {
   crashReason: string | null;
   downSince: number;
   generation: number;
+  /** The thread's blocking cell (see blocking.ts); a fresh one per worker started. */
+  blocking: SharedArrayBuffer;
   missed: boolean;
 }
 
@@ -127,7 +130,7 @@ export class ThreadPool {
     const ready = new Promise<void>((resolve) => {
       markReady = resolve;
     });
-    return { worker: null, control: null, controlPort: null, up: false, ready, markReady, crashReason: null, downSince: 0, generation: 0, missed: false };
+    return { worker: null, control: null, controlPort: null, up: false, ready, markReady, crashReason: null, downSince: 0, generation: 0, missed: false, blocking: new SharedArrayBuffer(BLOCKING_CELL_BYTES) };
   }
 
   async #spawn(thread: number, replaced: boolean): Promise<void> {
@@ -142,6 +145,7 @@ export class ThreadPool {
       entry: new URL(`./worker-entry${ENTRY_EXT}`, import.meta.url).href,
       tsx: this.#options.tsx,
       maxBatch: this.#options.maxBatch,
+      blocking: (slot.blocking = new SharedArrayBuffer(BLOCKING_CELL_BYTES)),
     };
     const worker = new Worker(new URL('./bootstrap.mjs', import.meta.url), {
       workerData,
@@ -219,17 +223,26 @@ export class ThreadPool {
       if (slot.missed) continue; // a ping is still out; its timer decides
       slot.missed = true;
       const worker = slot.worker;
-      const timer = setTimeout(() => {
+      const sent = Date.now();
+      let timer: ReturnType<typeof setTimeout>;
+      const check = (): void => {
         // Timers run before incoming messages in an event-loop turn: after this (main) thread was
         // blocked, an answer that came in time would be read only after this timer. Look once more
         // after the poll phase (setImmediate) so a busy main thread does not kill a healthy worker.
         setImmediate(() => {
-          if (slot.worker === worker && slot.missed) {
-            slot.crashReason ??= `no heartbeat for ${this.#options.heartbeatTimeoutMs} ms`;
-            void worker.terminate();
+          if (slot.worker !== worker || !slot.missed) return;
+          // A thread inside a declared blocking section is silent on purpose until its bound.
+          const until = blockedUntil(slot.blocking);
+          if (until > Date.now()) {
+            timer = setTimeout(check, until - Date.now());
+            timer.unref();
+            return;
           }
+          slot.crashReason ??= `no heartbeat for ${Date.now() - sent} ms` + (until > 0 ? ' (past the bound of a blocking section)' : '');
+          void worker.terminate();
         });
-      }, this.#options.heartbeatTimeoutMs);
+      };
+      timer = setTimeout(check, this.#options.heartbeatTimeoutMs);
       timer.unref();
       slot.control.ping().then(
         () => {

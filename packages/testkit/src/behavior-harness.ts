@@ -71,6 +71,8 @@ export class BehaviorHarness<P, M, S, R> {
         return new DeferredReply<R2>((value) => harness.#deferred.get(delivery)?.(value), { thread: 0, ask: delivery });
       },
       answer: (token, value) => void harness.#deferred.get(token.ask)?.(value),
+      // No heartbeat in a harness: the call runs as on the main thread.
+      blocking: (fn) => fn(),
       startChild: <T, R2>(_sup: ActorRef, _spec: ChildSpec<T, R2>): Promise<ActorRef<T, R2>> =>
         Promise.reject(new Error('BehaviorHarness: startChild needs a running actor system')),
     };
