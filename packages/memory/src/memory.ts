@@ -18,6 +18,18 @@ export interface VectorMemoryOptions {
   readonly dir?: string;
   /** Where the namespaces' owner actors run. Default `'least-loaded'` (a worker thread). */
   readonly placement?: Placement;
+  /**
+   * Time an owner may take to start: restoring a persistent namespace of millions of entries takes
+   * a while (it reads the directory and rebuilds the shared memory, the event loop turning between
+   * blocks). Past it the start fails (StartTimeoutError). Default 600,000 ms.
+   */
+  readonly startTimeoutMs?: number;
+  /**
+   * Time an owner may take to stop: a persistent namespace writes its checkpoint then (seconds per
+   * million entries). Past it the owner is dropped and the next start replays the write log instead
+   * (nothing is lost, the start takes longer). Default 120,000 ms.
+   */
+  readonly stopTimeoutMs?: number;
 }
 
 const NAMESPACE = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,100}$/;
@@ -47,6 +59,10 @@ export class VectorMemory {
 
   /** Sets up the memory's snapshot directory. Namespaces come with `create`. */
   static async start(system: ActorSystem, options: VectorMemoryOptions = {}): Promise<VectorMemory> {
+    for (const field of ['startTimeoutMs', 'stopTimeoutMs'] as const) {
+      const ms = options[field];
+      if (ms !== undefined && (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0)) throw new InvalidArgumentError(field, 'must be a positive finite number of milliseconds');
+    }
     const base = options.snapshotDir ?? (writable('/dev/shm') ? '/dev/shm' : tmpdir());
     removeOrphans(base);
     const root = mkdtempSync(join(base, `apiary-memory-${process.pid}-`));
@@ -72,6 +88,8 @@ export class VectorMemory {
         name: `memory.${name}`,
         props: config,
         placement: this.#options.placement ?? 'least-loaded',
+        startTimeoutMs: this.#options.startTimeoutMs ?? 600_000,
+        shutdownTimeoutMs: this.#options.stopTimeoutMs ?? 120_000,
       })) as ActorRef<OwnerMessage, unknown>;
       const handle: NamespaceHandle = { config, owner };
       this.#namespaces.set(name, handle);

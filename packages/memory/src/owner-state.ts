@@ -10,6 +10,7 @@ import { MemoryStorageError } from './errors.js';
 import type { LayoutRebuild, OptimizeReport, OptimizeTrigger } from './layout.js';
 import type { SnapshotTrigger } from './events.js';
 import type { OwnerMessage } from './owner.js';
+import { saveIndex } from './index-files.js';
 import { addSlots, INDEX_SLICE, liveSlots, yieldToLoop } from './indexing.js';
 
 /*
@@ -37,8 +38,8 @@ export interface OwnerState {
    */
   published: boolean;
   timer: ReturnType<typeof setInterval> | null;
-  /** Where the owner's events go (its actor context). */
-  readonly events: Pick<ActorContext<OwnerMessage>, 'publish' | 'wants'>;
+  /** The owner's actor context: where its events go, and how it runs calls that hold the thread. */
+  readonly ctx: Pick<ActorContext<OwnerMessage>, 'publish' | 'wants' | 'blocking'>;
   /** The optimize under way, who started it, and the asks waiting for it. */
   rebuild: { readonly job: LayoutRebuild; readonly trigger: OptimizeTrigger; readonly waiters: DeferredReply<OptimizeReport>[] } | null;
   /** Epoch ms of the last write, or of the end of the owner's indexing of writes: when quiet time starts (see auto-optimize.ts). */
@@ -136,7 +137,7 @@ export function publishSnapshot(state: OwnerState, trigger: SnapshotTrigger): vo
 export function saveSnapshot(state: OwnerState, index: Index, version: number): void {
   const path = snapshotPath(state.config, version);
   try {
-    index.save(`${path}.tmp`);
+    saveIndex(state.ctx, index, `${path}.tmp`, state.config);
     // Never rewrite a file a reader may have mapped (SIGBUS): a new name, then rename into place.
     renameSync(`${path}.tmp`, path);
   } catch (error) {
@@ -150,8 +151,8 @@ export function announceSnapshot(state: OwnerState, previous: number, started: n
   state.lastSnapshot = Date.now();
   state.lastSnapshotMs = state.lastSnapshot - started;
   state.published = true;
-  if (state.events.wants('memory-snapshot')) {
-    state.events.publish({ type: 'memory-snapshot', time: state.lastSnapshot, namespace: config.name, version: previous + 1, covered: state.indexed, ms: state.lastSnapshotMs, trigger });
+  if (state.ctx.wants('memory-snapshot')) {
+    state.ctx.publish({ type: 'memory-snapshot', time: state.lastSnapshot, namespace: config.name, version: previous + 1, covered: state.indexed, ms: state.lastSnapshotMs, trigger });
   }
   // Readers that mapped the old file keep their mapping; unlinking only drops the name.
   const old = snapshotPath(config, previous);

@@ -10,10 +10,11 @@ import { checkEntryFields, type MemoryEntry } from './entry.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 import { MemoryStorageError, OptimizeError } from './errors.js';
 import { LayoutRebuild, type OptimizeReport, type OptimizeTrigger } from './layout.js';
-import { chunksWithRoom, flush, indexInSlices, indexPending, markDeleted, publishSnapshot, resetLayout, type OwnerState } from './owner-state.js';
+import { chunksWithRoom, flush, indexInSlices, markDeleted, publishSnapshot, resetLayout, type OwnerState } from './owner-state.js';
 import { autoOptimizeDue } from './auto-optimize.js';
 import { CompactionInterrupted, publishCompacted } from './compaction.js';
 import { recoverFromShared, restoreFromDisk } from './recovery.js';
+import { saveIndex, type IndexSaver } from './index-files.js';
 import { INDEX_SLICE, yieldToLoop } from './indexing.js';
 import type { RecoverySource } from './events.js';
 
@@ -88,7 +89,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
       lastSnapshotMs: 0,
       published: false,
       timer: null,
-      events: ctx,
+      ctx,
       rebuild: null,
       lastWriteAt: Date.now(),
     };
@@ -100,15 +101,15 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
         await restoreFromDisk(state);
         if (writer.committed() > 0) source = 'disk';
       } else if (incarnation > 0) {
-        recoverFromShared(state);
+        await recoverFromShared(state);
         source = 'shared-memory';
       }
       if (config.persistDir !== null) {
         const persistence = new Persistence(config.persistDir, false);
         (state as { persistence: Persistence | null }).persistence = persistence;
         // Start the log afresh from what is committed (after a crash it may hold a write that never was).
-        indexPending(state);
-        persistence.checkpoint(state.index, writer, state.indexed);
+        await indexInSlices(state);
+        await persistence.checkpoint(state.index, writer, state.indexed, indexSaver(state));
       }
     } catch (error) {
       throw new MemoryStorageError(config.name, 'recovery', error);
@@ -159,7 +160,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
         case 'optimize-step':
           // Each slice is a message of its own: writes and searches at the owner go on in between,
           // and the event loop turns first (a mailbox drains without it: the heartbeat would starve).
-          if (state.rebuild !== null && !optimizeStep(state)) {
+          if (state.rebuild !== null && !(await optimizeStep(state))) {
             await yieldToLoop();
             ctx.tell(ctx.self, { type: 'optimize-step' });
           }
@@ -213,12 +214,12 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
     state.reader.close();
   },
 
-  postStop(state) {
+  async postStop(state) {
     if (state.timer !== null) clearInterval(state.timer);
     abandonRebuild(state, 'the owner stopped');
     if (state.persistence !== null) {
-      indexPending(state);
-      state.persistence.checkpoint(state.index, state.writer, state.indexed);
+      await indexInSlices(state);
+      await state.persistence.checkpoint(state.index, state.writer, state.indexed, indexSaver(state));
       state.persistence.close();
     }
     state.reader.close();
@@ -300,7 +301,7 @@ async function startRebuild(state: OwnerState, trigger: OptimizeTrigger, next: (
  * replaces the old one in this same turn (no write can come between the catch-up and the swap), a
  * snapshot publishes it, and a persistence checkpoint keeps its layout across restarts.
  */
-function optimizeStep(state: OwnerState): boolean {
+async function optimizeStep(state: OwnerState): Promise<boolean> {
   const { job, trigger, waiters } = state.rebuild!;
   let report: OptimizeReport;
   let renumbered = false;
@@ -318,8 +319,8 @@ function optimizeStep(state: OwnerState): boolean {
     }
     resetLayout(state, job.size); // before the checkpoint, which keeps the counts
     if (state.persistence !== null) {
-      indexPending(state);
-      state.persistence.checkpoint(state.index, state.writer, state.indexed);
+      await indexInSlices(state);
+      await state.persistence.checkpoint(state.index, state.writer, state.indexed, indexSaver(state));
     }
     report = {
       namespace: state.config.name,
@@ -343,7 +344,7 @@ function optimizeStep(state: OwnerState): boolean {
   }
   state.rebuild = null;
   for (const waiter of waiters) waiter.resolve(report);
-  if (state.events.wants('memory-optimized')) state.events.publish({ type: 'memory-optimized', time: Date.now(), namespace: state.config.name, report });
+  if (state.ctx.wants('memory-optimized')) state.ctx.publish({ type: 'memory-optimized', time: Date.now(), namespace: state.config.name, report });
   return true;
 }
 
@@ -360,7 +361,7 @@ function abandonRebuild(state: OwnerState, reason: string, cause?: unknown): voi
 }
 
 function publishOptimizeFailed(state: OwnerState, error: OptimizeError): void {
-  if (state.events.wants('memory-optimize-failed')) state.events.publish({ type: 'memory-optimize-failed', time: Date.now(), namespace: state.config.name, error: serializeError(error) });
+  if (state.ctx.wants('memory-optimize-failed')) state.ctx.publish({ type: 'memory-optimize-failed', time: Date.now(), namespace: state.config.name, error: serializeError(error) });
 }
 
 const layoutStats = (counts: LayoutCounts): Pick<MemoryStats, 'laidOut' | 'insertedSinceLayout' | 'removedSinceLayout'> => ({
@@ -387,4 +388,9 @@ function stats(state: OwnerState): MemoryStats {
     optimizing: state.rebuild !== null,
     ...layoutStats(layoutCounts(writer.header)),
   };
+}
+
+/** How a checkpoint of `state` saves its index: in a blocking section of the owner's thread. */
+function indexSaver(state: OwnerState): IndexSaver {
+  return (index, path) => saveIndex(state.ctx, index, path, state.config);
 }

@@ -2,7 +2,9 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { join } from 'node:path';
 import type { Index } from 'usearch';
 import { layoutCounts, type EntryRecord, type LayoutCounts } from './shared-state.js';
+import { yieldToLoop } from './indexing.js';
 import type { SharedWriter } from './writer.js';
+import type { IndexSaver } from './index-files.js';
 
 /** One line of the write log. */
 type LogLine =
@@ -56,16 +58,20 @@ export class Persistence {
     mkdirSync(dir, { recursive: true });
   }
 
-  /** Reads the directory back (empty when it is new). */
-  static read(dir: string, dimensions: number): Persisted {
+  /**
+   * Reads the directory back (empty when it is new), letting the thread's event loop run between
+   * blocks: a namespace of millions of entries takes seconds, and a thread that answers no
+   * heartbeat for 5 s is declared dead.
+   */
+  static async read(dir: string, dimensions: number): Promise<Persisted> {
     const current = currentCheckpoint(dir);
     if (current === null) return readLegacy(dir, dimensions);
     const at = join(dir, current);
-    const records = lines(join(at, RECORDS)).map((l) => JSON.parse(l) as { record: EntryRecord; deleted: boolean });
-    const vectors = readVectors(join(at, VECTORS), records.length, dimensions);
+    const records = await lines(join(at, RECORDS), (l) => JSON.parse(l) as { record: EntryRecord; deleted: boolean });
+    const vectors = await readVectors(join(at, VECTORS), records.length, dimensions);
     const index = join(at, INDEX);
     const layout = existsSync(join(at, LAYOUT)) ? (JSON.parse(readFileSync(join(at, LAYOUT), 'utf8')) as LayoutCounts) : null;
-    return { covered: records.length, indexPath: existsSync(index) ? index : null, records, vectors, layout, log: readLog(join(at, LOG)) };
+    return { covered: records.length, indexPath: existsSync(index) ? index : null, records, vectors, layout, log: await readLog(join(at, LOG)) };
   }
 
   logAdds(entries: readonly { slot: number; record: EntryRecord; vector: Float32Array }[]): void {
@@ -78,15 +84,16 @@ export class Persistence {
 
   /**
    * Writes a checkpoint at `covered` (the owner's index holds every slot below it, and nothing else)
-   * with a log of the writes above it, then makes it the current one and drops the others.
+   * with a log of the writes above it, then makes it the current one and drops the others. The
+   * event loop runs between blocks of lines (see `read`); the caller's actor takes no message meanwhile.
    */
-  checkpoint(index: Index, writer: SharedWriter, covered: number): void {
+  async checkpoint(index: Index, writer: SharedWriter, covered: number, saveIndex: IndexSaver): Promise<void> {
     const name = `cp-${nextNumber(this.dir)}`;
     const at = join(this.dir, name);
     mkdirSync(at);
-    writeLines(join(at, RECORDS), covered, (slot) => JSON.stringify({ record: writer.record(slot), deleted: writer.isDeleted(slot) }), this.fsync);
-    writeFile(join(at, VECTORS), new Uint8Array(writer.vectors.buffer, 0, writer.row(covered) * 4), this.fsync);
-    if (covered > 0) index.save(join(at, INDEX));
+    await writeLines(join(at, RECORDS), covered, (slot) => JSON.stringify({ record: writer.record(slot), deleted: writer.isDeleted(slot) }), this.fsync);
+    await writeBytes(join(at, VECTORS), new Uint8Array(writer.vectors.buffer, 0, writer.row(covered) * 4), this.fsync);
+    if (covered > 0) saveIndex(index, join(at, INDEX));
     writeFile(join(at, LAYOUT), JSON.stringify(layoutCounts(writer.header)), this.fsync);
     const log: string[] = [];
     const end = writer.committed();
@@ -153,9 +160,9 @@ function nextNumber(dir: string): number {
  * decoded line by line: the file as one string would pass V8's longest string (~512 MB), and
  * readFileSync refuses files over 2 GiB.
  */
-function lines(path: string): string[] {
+async function lines<T>(path: string, parse: (line: string) => T): Promise<T[]> {
   if (!existsSync(path)) return [];
-  const out: string[] = [];
+  const out: T[] = [];
   const fd = openSync(path, 'r');
   try {
     let carry: Buffer = Buffer.alloc(0);
@@ -166,12 +173,13 @@ function lines(path: string): string[] {
       const bytes = carry.length === 0 ? block.subarray(0, n) : Buffer.concat([carry, block.subarray(0, n)]);
       let start = 0;
       for (let end = bytes.indexOf(NEWLINE, start); end >= 0; end = bytes.indexOf(NEWLINE, start)) {
-        if (end > start) out.push(bytes.toString('utf8', start, end));
+        if (end > start) out.push(parse(bytes.toString('utf8', start, end)));
         start = end + 1;
       }
       carry = Buffer.from(bytes.subarray(start));
+      await yieldToLoop();
     }
-    if (carry.length > 0) out.push(carry.toString('utf8'));
+    if (carry.length > 0) out.push(parse(carry.toString('utf8')));
   } finally {
     closeSync(fd);
   }
@@ -182,7 +190,7 @@ const READ_BLOCK = 1 << 24;
 const NEWLINE = 0x0a;
 
 /** The first `count` vectors of the file at `path`, read a block at a time (readFileSync stops at 2 GiB). */
-function readVectors(path: string, count: number, dimensions: number): Float32Array {
+async function readVectors(path: string, count: number, dimensions: number): Promise<Float32Array> {
   const vectors = new Float32Array(count * dimensions);
   const want = vectors.byteLength;
   const have = existsSync(path) ? statSync(path).size : 0;
@@ -195,6 +203,7 @@ function readVectors(path: string, count: number, dimensions: number): Float32Ar
       const n = readSync(fd, bytes, at, Math.min(READ_BLOCK, want - at), at);
       if (n === 0) throw new Error(`${path} ended at byte ${at} of ${want}`);
       at += n;
+      await yieldToLoop();
     }
   } finally {
     closeSync(fd);
@@ -202,9 +211,9 @@ function readVectors(path: string, count: number, dimensions: number): Float32Ar
   return vectors;
 }
 
-function readLog(path: string): Persisted['log'][number][] {
+async function readLog(path: string): Promise<Persisted['log'][number][]> {
   const log: Persisted['log'][number][] = [];
-  for (const line of lines(path)) {
+  for (const line of await lines(path, (l) => l)) {
     let parsed: LogLine;
     try {
       parsed = JSON.parse(line) as LogLine;
@@ -221,27 +230,28 @@ function readLog(path: string): Persisted['log'][number][] {
  * directory itself, index files named by the slots they cover (renamed into place in the order
  * vectors, records, index, log); the newest index no newer than the records pairs with them.
  */
-function readLegacy(dir: string, dimensions: number): Persisted {
-  const records = lines(join(dir, RECORDS)).map((l) => JSON.parse(l) as { record: EntryRecord; deleted: boolean });
-  const vectors = readVectors(join(dir, VECTORS), records.length, dimensions);
+async function readLegacy(dir: string, dimensions: number): Promise<Persisted> {
+  const records = await lines(join(dir, RECORDS), (l) => JSON.parse(l) as { record: EntryRecord; deleted: boolean });
+  const vectors = await readVectors(join(dir, VECTORS), records.length, dimensions);
   const covered = (existsSync(dir) ? readdirSync(dir) : [])
     .map((name) => Number(/^index-(\d+)\.usearch$/.exec(name)?.[1] ?? -1))
     .filter((c) => c <= records.length)
     .reduce((a, b) => Math.max(a, b), -1);
-  return { covered: Math.max(covered, 0), indexPath: covered < 0 ? null : join(dir, `index-${covered}.usearch`), records, vectors, layout: null, log: readLog(join(dir, LOG)) };
+  return { covered: Math.max(covered, 0), indexPath: covered < 0 ? null : join(dir, `index-${covered}.usearch`), records, vectors, layout: null, log: await readLog(join(dir, LOG)) };
 }
 
 /**
  * Writes `count` lines (`lineOf(0)`, ...), each ending in a newline, a few thousand per write: one
  * string of them all would pass V8's longest string (~512 MB) at a few million records.
  */
-function writeLines(path: string, count: number, lineOf: (i: number) => string, fsync: boolean): void {
+async function writeLines(path: string, count: number, lineOf: (i: number) => string, fsync: boolean): Promise<void> {
   const fd = openSync(path, 'w');
   try {
     for (let from = 0; from < count; from += LINES_PER_WRITE) {
       const lines: string[] = [];
       for (let i = from; i < Math.min(count, from + LINES_PER_WRITE); i++) lines.push(lineOf(i));
       writeSync(fd, lines.join('\n') + '\n');
+      await yieldToLoop();
     }
     if (fsync) fsyncSync(fd);
   } finally {
@@ -251,11 +261,24 @@ function writeLines(path: string, count: number, lineOf: (i: number) => string, 
 
 const LINES_PER_WRITE = 4_096;
 
-function writeFile(path: string, content: string | Uint8Array, fsync: boolean): void {
+function writeFile(path: string, content: string, fsync: boolean): void {
   const fd = openSync(path, 'w');
   try {
-    if (typeof content === 'string') writeSync(fd, content);
-    else for (let at = 0; at < content.length; ) at += writeSync(fd, content, at, Math.min(content.length - at, READ_BLOCK));
+    writeSync(fd, content);
+    if (fsync) fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes `bytes` (up to 4 GiB of vectors) a block at a time, the event loop turning between blocks. */
+async function writeBytes(path: string, bytes: Uint8Array, fsync: boolean): Promise<void> {
+  const fd = openSync(path, 'w');
+  try {
+    for (let at = 0; at < bytes.length; ) {
+      at += writeSync(fd, bytes, at, Math.min(bytes.length - at, READ_BLOCK));
+      await yieldToLoop();
+    }
     if (fsync) fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -288,6 +288,12 @@ test('bad namespace options are typed errors: an unknown quantization, a capacit
   assert.equal(ctx.memory.names().filter((n) => n === 'bad-q' || n === 'bad-cap'), []);
 });
 
+test('bad owner timeouts are typed errors at VectorMemory.start', async (ctx) => {
+  for (const bad of [{ startTimeoutMs: 0 }, { stopTimeoutMs: -1 }, { startTimeoutMs: Number.NaN }, { stopTimeoutMs: '5' as never }]) {
+    assert.is(await codeOf(VectorMemory.start(ctx.system, bad)), 'APIARY_ERR_INVALID_ARGUMENT', JSON.stringify(bad));
+  }
+});
+
 test('a reader on another thread follows the shared vectors as they grow past their first size', async (ctx) => {
   // The shared buffers start with room for 1,024 slots and double: the reader's views must follow.
   const ns = await ctx.memory.create('vector-growth', { dimensions: DIMS, snapshotEveryMs: 60_000, indexThreshold: 8_000 });
