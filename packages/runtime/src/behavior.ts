@@ -87,7 +87,7 @@ export interface ActorContext<M = unknown> {
    * Runs a synchronous call that keeps the thread busy for long (loading a big file into a native
    * library, say) and returns its result. A worker thread that answers no heartbeat for
    * `heartbeatTimeoutMs` is declared dead and replaced; inside a section its silence is accepted for
-   * up to `options.maxMs`, after which the usual rule applies again. Every actor on the thread
+   * up to `options.maxMs`, and only silence outside sections counts towards the timeout. Every actor on the thread
    * waits meanwhile: prefer slicing work between turns of the event loop, and keep this for calls
    * that cannot be sliced. Throws InvalidArgumentError for a `maxMs` that is not positive and finite.
    */

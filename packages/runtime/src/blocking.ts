@@ -5,9 +5,11 @@ import { InvalidArgumentError } from './errors.js';
  * multi-gigabyte index file, a native library call): the thread cannot answer heartbeats while it
  * runs, and the pool kills a thread silent for `heartbeatTimeoutMs`. Like OTP's dirty schedulers or
  * Akka's blocking dispatchers, the actor says so beforehand, with a bound: each worker thread shares
- * one 8-byte cell with the main thread holding the epoch ms until which its silence is expected.
- * The pool's heartbeat check reads it before killing; past the bound the usual rule applies again,
- * so a call that hangs for good still costs the thread.
+ * one 8-byte cell with the main thread holding the epoch ms until which its silence is expected,
+ * and once the section is over, the epoch ms it ended. The pool's heartbeat check reads it before
+ * killing: a thread is dead when it has been silent for `heartbeatTimeoutMs` outside any section (a
+ * thread that leaves a long section gets the whole timeout to answer, though the ping it answers
+ * was sent long before), so a call that hangs past its bound still costs the thread.
  */
 
 /** Bound of a blocking section (see `ActorContext.blocking`). */
@@ -16,7 +18,7 @@ export interface BlockingOptions {
   readonly maxMs: number;
 }
 
-/** Bytes of a thread's blocking cell (one BigInt64: epoch ms, 0 outside any section). */
+/** Bytes of a thread's blocking cell (one BigInt64: epoch ms, the bound of the section under way or the end of the last one; 0 before any). */
 export const BLOCKING_CELL_BYTES = 8;
 
 /** The worker-side end: runs synchronous calls inside declared sections. */
@@ -42,12 +44,17 @@ export class BlockingSections {
     try {
       return fn();
     } finally {
-      Atomics.store(cell, 0, outer);
+      const ended = BigInt(Date.now());
+      Atomics.store(cell, 0, outer > ended ? outer : ended);
     }
   }
 }
 
-/** The main-thread end: epoch ms until which the thread of `buffer` declared itself busy (0: none). */
-export function blockedUntil(buffer: SharedArrayBuffer): number {
-  return Number(Atomics.load(new BigInt64Array(buffer, 0, 1), 0));
+/**
+ * The main-thread end: from when the thread of `buffer` counts as silent, for a ping sent at `sent`
+ * (epoch ms): the later of `sent` and the thread's blocking cell (the bound of a section under way,
+ * which may lie ahead, or the end of the last one).
+ */
+export function silentSince(buffer: SharedArrayBuffer, sent: number): number {
+  return Math.max(sent, Number(Atomics.load(new BigInt64Array(buffer, 0, 1), 0)));
 }

@@ -3,7 +3,7 @@ import * as Comlink from 'comlink';
 import type { Clock } from './clock.js';
 import { ThreadCrashedError, serializeError } from './errors.js';
 import type { ActorHost } from './host.js';
-import { BLOCKING_CELL_BYTES, blockedUntil } from './blocking.js';
+import { BLOCKING_CELL_BYTES, silentSince } from './blocking.js';
 import { comlinkEndpoint } from './comlink-endpoint.js';
 import type { Envelope, HostControl, HostWorkerData } from './protocol.js';
 import { MessagePortTransport } from './transport.js';
@@ -231,14 +231,15 @@ export class ThreadPool {
         // after the poll phase (setImmediate) so a busy main thread does not kill a healthy worker.
         setImmediate(() => {
           if (slot.worker !== worker || !slot.missed) return;
-          // A thread inside a declared blocking section is silent on purpose until its bound.
-          const until = blockedUntil(slot.blocking);
-          if (until > Date.now()) {
-            timer = setTimeout(check, until - Date.now());
+          // Silence inside a declared blocking section does not count (see blocking.ts).
+          const since = silentSince(slot.blocking, sent);
+          const left = since + this.#options.heartbeatTimeoutMs - Date.now();
+          if (left > 0) {
+            timer = setTimeout(check, left);
             timer.unref();
             return;
           }
-          slot.crashReason ??= `no heartbeat for ${Date.now() - sent} ms` + (until > 0 ? ' (past the bound of a blocking section)' : '');
+          slot.crashReason ??= `no heartbeat for ${Date.now() - sent} ms` + (since > sent ? `, ${Date.now() - since} ms of it outside blocking sections` : '');
           void worker.terminate();
         });
       };

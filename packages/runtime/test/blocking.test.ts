@@ -37,10 +37,19 @@ test('a section that outlasts its bound costs the thread, with a reason that say
       (error: { code?: string }) => error.code ?? 'no code',
     );
     const crash = await crashed;
-    assert.match(crash.reason, /no heartbeat for \d+ ms \(past the bound of a blocking section\)/);
+    assert.match(crash.reason, /no heartbeat for \d+ ms, \d+ ms of it outside blocking sections/);
     assert.ok(await answer, 'the ask fails: its thread died under it');
     await replaced;
     assert.is(await system.ask(ref, { type: 'ping' }, { timeoutMs: 10_000 }), 1);
+  });
+});
+
+test('silence outside sections is what counts: a section then 2/3 of a timeout of work in the same turn is not fatal', async () => {
+  await withBlocker(async (system, ref) => {
+    const events = recordEvents(system.events);
+    // 450 ms silent in all (past the 300 ms timeout), 200 ms of it outside the section.
+    for (let round = 0; round < 5; round++) assert.is(await system.ask(ref, { type: 'then', ms: 250, maxMs: 10_000, afterMs: 200 }, { timeoutMs: 20_000 }), 450);
+    assert.equal(events.ofType('thread-crashed'), []);
   });
 });
 
