@@ -67,7 +67,7 @@ export class Persistence {
     const current = currentCheckpoint(dir);
     if (current === null) return readLegacy(dir, dimensions);
     const at = join(dir, current);
-    const records = await lines(join(at, RECORDS), (l) => JSON.parse(l) as { record: EntryRecord; deleted: boolean });
+    const records = await readRecords(join(at, RECORDS));
     const vectors = await readVectors(join(at, VECTORS), records.length, dimensions);
     const index = join(at, INDEX);
     const layout = existsSync(join(at, LAYOUT)) ? (JSON.parse(readFileSync(join(at, LAYOUT), 'utf8')) as LayoutCounts) : null;
@@ -216,6 +216,11 @@ async function readVectors(path: string, count: number, dimensions: number): Pro
   return vectors;
 }
 
+/** The records file of a checkpoint: one line a slot. */
+function readRecords(path: string): Promise<Persisted['records']> {
+  return lines(path, (l) => JSON.parse(l) as Persisted['records'][number]);
+}
+
 async function readLog(path: string): Promise<Persisted['log'][number][]> {
   const log: Persisted['log'][number][] = [];
   for (const line of await lines(path, (l) => l)) {
@@ -236,7 +241,7 @@ async function readLog(path: string): Promise<Persisted['log'][number][]> {
  * vectors, records, index, log); the newest index no newer than the records pairs with them.
  */
 async function readLegacy(dir: string, dimensions: number): Promise<Persisted> {
-  const records = await lines(join(dir, RECORDS), (l) => JSON.parse(l) as { record: EntryRecord; deleted: boolean });
+  const records = await readRecords(join(dir, RECORDS));
   const vectors = await readVectors(join(dir, VECTORS), records.length, dimensions);
   const covered = (existsSync(dir) ? readdirSync(dir) : [])
     .map((name) => Number(/^index-(\d+)\.usearch$/.exec(name)?.[1] ?? -1))
