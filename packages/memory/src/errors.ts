@@ -12,6 +12,7 @@ export const MemoryErrorCodes = {
   CAPACITY: 'APIARY_ERR_MEMORY_CAPACITY',
   STORAGE: 'APIARY_ERR_MEMORY_STORAGE',
   OPTIMIZE: 'APIARY_ERR_MEMORY_OPTIMIZE',
+  PARTIAL_ADD: 'APIARY_ERR_MEMORY_PARTIAL_ADD',
 } as const;
 
 /** A stable memory error code. */
@@ -82,4 +83,20 @@ export class OptimizeError extends MemoryError {
   }
 }
 
-for (const Ctor of [DimensionMismatchError, InvalidVectorError, UnknownNamespaceError, NamespaceExistsError, MemoryCapacityError, MemoryStorageError, OptimizeError]) registerErrorClass(Ctor);
+/**
+ * An `add()` of more entries than one message carries (2,048) failed after some of its messages
+ * were written: the first `written` entries of the list are stored and acknowledged, the rest are
+ * not (after a timeout, the message that timed out may still land). `cause` is the failure itself
+ * (MemoryCapacityError, a timeout...). Adding the whole list again is safe: an id written twice is
+ * replaced, not doubled.
+ */
+export class PartialAddError extends MemoryError {
+  constructor(namespace: string, written: number, total: number, cause: unknown) {
+    super(MemoryErrorCodes.PARTIAL_ADD, `namespace ${namespace}: add stored the first ${written} of ${total} entries, then failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+      data: { namespace, written, total },
+    });
+  }
+}
+
+for (const Ctor of [DimensionMismatchError, InvalidVectorError, UnknownNamespaceError, NamespaceExistsError, MemoryCapacityError, MemoryStorageError, OptimizeError, PartialAddError]) registerErrorClass(Ctor);

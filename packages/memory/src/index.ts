@@ -17,6 +17,7 @@ export {
   MemoryCapacityError,
   MemoryStorageError,
   OptimizeError,
+  PartialAddError,
 } from './errors.js';
 
 export type { VectorMemoryOptions } from './memory.js';

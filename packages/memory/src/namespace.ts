@@ -7,6 +7,7 @@ import { NamespaceReader, type MemoryHit } from './reader.js';
 import type { EntryRecord } from './shared-state.js';
 import { checkEntryVector, scaleInto, type VectorInput } from './vectors.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
+import { PartialAddError } from './errors.js';
 
 /**
  * A namespace as plain data: its configuration (shared buffers included) and its owner. Put it in
@@ -94,7 +95,8 @@ export class MemoryNamespace {
    * Writes entries (an existing id is replaced); resolves once every thread can find them. Large
    * batches travel in messages of {@link ADD_MESSAGE_ENTRIES}: one huge message would block both
    * threads while it is cloned. Every entry is checked before the first message leaves, so a bad one
-   * fails the call with nothing written; the chunks become visible one after another.
+   * fails the call with nothing written; the chunks become visible one after another. A message that
+   * fails after others were stored fails the call with PartialAddError, which says how many were.
    */
   async add(entries: MemoryEntry | readonly MemoryEntry[]): Promise<{ readonly written: number }> {
     const list = Array.isArray(entries) ? (entries as readonly MemoryEntry[]) : [entries as MemoryEntry];
@@ -115,7 +117,12 @@ export class MemoryNamespace {
         vector: scaleInto(e.vector, scales[from + j]!, block.subarray(j * dims, (j + 1) * dims)),
         origin: e.origin ?? this.#origin,
       }));
-      written += ((await this.#ask(this.#handle.owner, { type: 'add', entries: part }, { timeoutMs: 60_000 })) as { written: number }).written;
+      try {
+        written += ((await this.#ask(this.#handle.owner, { type: 'add', entries: part }, { timeoutMs: 60_000 })) as { written: number }).written;
+      } catch (error) {
+        // Messages before this one are stored: say how far the list got, or the caller cannot tell.
+        throw from === 0 ? error : new PartialAddError(config.name, from, list.length, error);
+      }
     }
     // Only once every message is answered: after a failure (a timeout) the owner may still read it.
     giveBack(block);

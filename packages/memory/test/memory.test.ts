@@ -101,6 +101,23 @@ test('a full namespace refuses a batch whole (MemoryCapacityError, nothing writt
   assert.equal([(await ns.stats()).live, (await ns.stats()).written], [70, 100]);
 });
 
+test('an add of several messages that fails part-way says how many entries it stored (PartialAddError, the failure as its cause)', async (ctx) => {
+  const ns = await ctx.memory.create('partial', { dimensions: DIMS, maxEntries: 3_000, autoOptimize: false });
+  const data = clustered(4_096, DIMS, 8, 12);
+  // Two messages of 2,048: the first fits, the second does not (952 slots left) and is refused whole.
+  const error = (await ns.add(Array.from({ length: 4_096 }, (_, i) => ({ id: `p${i}`, vector: vec(data, i) }))).then(
+    () => null,
+    (e: unknown) => e,
+  )) as { code?: string; data?: { written?: number; total?: number }; cause?: { code?: string } } | null;
+  assert.is(error?.code, MemoryErrorCodes.PARTIAL_ADD);
+  assert.equal([error?.data?.written, error?.data?.total], [2_048, 4_096]);
+  assert.is(error?.cause?.code, MemoryErrorCodes.CAPACITY);
+  assert.is((await ns.stats()).written, 2_048);
+  assert.equal((await ns.get(['p0', 'p2047', 'p2048', 'p4095'])).map((r) => r?.id ?? null), ['p0', 'p2047', null, null]);
+  // A failure of the first message is itself: nothing was stored.
+  assert.is(await codeOf(ns.add(Array.from({ length: 2_048 }, (_, i) => ({ id: `q${i}`, vector: vec(data, i) })))), MemoryErrorCodes.CAPACITY);
+});
+
 test('metadata filters apply to index and tail hits alike', async (ctx) => {
   const ns = await ctx.memory.create('filters', { dimensions: DIMS, indexThreshold: 32 });
   const data = clustered(300, DIMS, 4, 11);
