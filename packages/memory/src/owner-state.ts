@@ -69,10 +69,11 @@ export async function* chunksWithRoom<T>(state: OwnerState, entries: readonly T[
 export function markDeleted(state: OwnerState, slots: readonly number[]): void {
   for (const slot of slots) {
     state.writer.delete(slot);
+    // Counted whether or not the index holds it yet, as its insertion was (at append).
+    Atomics.add(state.writer.header, H.REMOVED_SINCE_LAYOUT, 1);
     if (slot < state.indexed) {
       state.index.remove(BigInt(slot));
       state.published = false;
-      Atomics.add(state.writer.header, H.REMOVED_SINCE_LAYOUT, 1);
     }
   }
 }
@@ -96,7 +97,6 @@ export function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY
   if (state.indexed >= end) return;
   const slots = liveSlots(state.writer, state.indexed, end);
   addSlots(state.index, state.writer, slots);
-  Atomics.add(state.writer.header, H.INSERTED_SINCE_LAYOUT, slots.length);
   state.indexed = end;
   state.published = false;
 }

@@ -58,9 +58,8 @@ export interface MemoryStats {
   readonly optimizing: boolean;
   /**
    * Entries the index held after its last layout (an `optimize()`; 0: never laid out), and entries
-   * inserted into and removed from it since: what `autoOptimize` goes by. They survive a restart of
-   * the owner and, in a persistence directory, of the process (a restart re-indexes the shared tail
-   * and counts it again).
+   * written and deleted since (counted when written, indexed or not yet): what `autoOptimize` goes
+   * by. They survive a restart of the owner and, in a persistence directory, of the process.
    */
   readonly laidOut: number;
   readonly insertedSinceLayout: number;

@@ -51,14 +51,15 @@ export async function restoreFromDisk(state: OwnerState): Promise<void> {
   if (persisted.records.length === 0 && persisted.log.length === 0) return;
   const restored = persisted.records.length;
   const { dimensions } = config;
-  // The counts at the checkpoint; what the log replays below adds to them.
-  if (persisted.layout !== null) setLayoutCounts(writer.header, persisted.layout);
   for (let from = 0; from < restored; from += RECOVERY_SLICE) {
     const part = persisted.records.slice(from, from + RECOVERY_SLICE);
     writer.append(config.name, part.map((r, j) => ({ vector: persisted.vectors.subarray((from + j) * dimensions, (from + j + 1) * dimensions), record: r.record })));
     await yieldToLoop();
   }
   persisted.records.forEach((r, slot) => r.deleted && writer.delete(slot));
+  // The counts at the checkpoint (the appends above counted its records as new); what the log
+  // replays below adds to them. A directory of the older layout has none: all of it is new.
+  if (persisted.layout !== null) setLayoutCounts(writer.header, persisted.layout);
   if (persisted.indexPath !== null) loadIndex(state.ctx, state.index, persisted.indexPath);
   state.indexed = persisted.covered;
   // Slots between the index and the records (a directory of the layout before, cut mid-checkpoint)

@@ -26,6 +26,9 @@ export class SharedWriter extends SharedViews {
     }
     Atomics.store(this.header, H.RECORD_BYTES, bytes);
     Atomics.add(this.header, H.LIVE, entries.length);
+    // Counted where it is written, once: an owner that restarts after a crash indexes the tail
+    // again, and counting at indexing counted it twice.
+    Atomics.add(this.header, H.INSERTED_SINCE_LAYOUT, entries.length);
     Atomics.store(this.header, H.COMMITTED, slot); // publishes everything above
     return slots;
   }

@@ -28,6 +28,8 @@ test('the owner thread killed: the owner comes back from snapshot plus tail, no 
     await ns.snapshot();
     await ns.add(Array.from({ length: 100 }, (_, i) => ({ id: `k${300 + i}`, vector: vec(data, 300 + i) }))); // tail only
     await ns.delete(['k10', 'k310']);
+    const layout = (st: { laidOut: number; insertedSinceLayout: number; removedSinceLayout: number }): number[] => [st.laidOut, st.insertedSinceLayout, st.removedSinceLayout];
+    assert.equal(layout(await ns.stats()), [0, 400, 2]);
     const restarted = waitForEvent(system.events, 'actor-restarted', (e) => e.ref.id === ns.handle.owner.id, 20_000);
     const recovered = waitForEvent(system.events, 'memory-recovered', (e) => e.namespace === 'survivor', 20_000);
     await system.terminateThread(1);
@@ -48,6 +50,9 @@ test('the owner thread killed: the owner comes back from snapshot plus tail, no 
     await ns.add({ id: 'after', vector: vec(data, 5) });
     await ns.snapshot();
     assert.ok((await ns.search(vec(data, 5), { k: 2 })).some((h) => h.id === 'after'));
+    // The layout counts go on from where the dead owner left them: the tail it had indexed is not
+    // counted again when the new owner indexes it (the auto-optimize would fire early).
+    assert.equal(layout(await ns.stats()), [0, 401, 2]);
   } finally {
     await memory.stop();
     await system.stop();
