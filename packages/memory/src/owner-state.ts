@@ -69,8 +69,6 @@ export async function* chunksWithRoom<T>(state: OwnerState, entries: readonly T[
 export function markDeleted(state: OwnerState, slots: readonly number[]): void {
   for (const slot of slots) {
     state.writer.delete(slot);
-    // Counted whether or not the index holds it yet, as its insertion was (at append).
-    Atomics.add(state.writer.header, H.REMOVED_SINCE_LAYOUT, 1);
     if (slot < state.indexed) {
       state.index.remove(BigInt(slot));
       state.published = false;

@@ -57,8 +57,8 @@ export async function restoreFromDisk(state: OwnerState): Promise<void> {
     await yieldToLoop();
   }
   persisted.records.forEach((r, slot) => r.deleted && writer.delete(slot));
-  // The counts at the checkpoint (the appends above counted its records as new); what the log
-  // replays below adds to them. A directory of the older layout has none: all of it is new.
+  // The counts at the checkpoint (the appends and deletes above counted its records as new); what
+  // the log replays below adds to them. A directory of the older layout has none: all of it is new.
   if (persisted.layout !== null) setLayoutCounts(writer.header, persisted.layout);
   if (persisted.indexPath !== null) loadIndex(state.ctx, state.index, persisted.indexPath);
   state.indexed = persisted.covered;

@@ -49,6 +49,7 @@ export class SharedWriter extends SharedViews {
   delete(slot: number): boolean {
     if (Atomics.compareExchange(this.deleted, slot, 0, 1) !== 0) return false;
     Atomics.sub(this.header, H.LIVE, 1);
+    Atomics.add(this.header, H.REMOVED_SINCE_LAYOUT, 1); // like insertions: once, where it happens
     return true;
   }
 
