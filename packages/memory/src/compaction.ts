@@ -59,12 +59,32 @@ export function worthCompacting(dead: number, upTo: number, maxEntries: number):
   return dead > 0 && (dead * 16 >= upTo || upTo * 4 >= maxEntries * 3);
 }
 
+/** Slowest in-place copy a move's bound allows for: 200 MB/s (moves ran at ~10 GB/s here). */
+const SLOWEST_MOVE_BYTES_PER_MS = 200_000;
+/** Slowest renumbering of the owner's id map a bound allows for: 1,000 entries a ms (~10x what ran here). */
+const SLOWEST_RENUMBERED_PER_MS = 1_000;
+/** Least bound of a move's section. */
+const LEAST_MOVE_BOUND_MS = 1_000;
+
+/**
+ * The bound of the blocking section of a move over `slots` slots of `dimensions`-d vectors and
+ * `recordBytes` of records: every byte of them copied at most once, then the id map renumbered.
+ */
+export function moveBoundMs(slots: number, dimensions: number, recordBytes: number): number {
+  const bytes = slots * (dimensions * 4 + 17) + recordBytes; // rows, offsets (16) and deleted flags (1)
+  return LEAST_MOVE_BOUND_MS + Math.ceil(bytes / SLOWEST_MOVE_BYTES_PER_MS + slots / SLOWEST_RENUMBERED_PER_MS);
+}
+
 /**
  * Swaps in `index` (built under `numbering`, holding every live slot below `state.indexed`) by
  * moving the slots to their new numbers and publishing it as the next snapshot, readers held off
  * for the move. The file is written first, outside the readers' pause. Persistence, when the
  * namespace has it, must checkpoint next: the write log's slot numbers are the old ones. Returns how
  * long readers were held off (ms).
+ *
+ * The move is one synchronous turn (~1 s for the 4 GiB of a full 384-d namespace), declared as a
+ * blocking section: a thread killed for missed heartbeats in the middle of it would leave the slots
+ * half moved, which no owner can recover from (see recovery.ts).
  */
 export function publishCompacted(state: OwnerState, index: Index, numbering: SlotRenumbering): number {
   const { writer } = state;
@@ -73,22 +93,26 @@ export function publishCompacted(state: OwnerState, index: Index, numbering: Slo
   const committed = writer.committed();
   saveSnapshot(state, index, previous + 1); // may fail: then nothing has changed
   const covered = numbering.keyOf(state.indexed); // the first slot not in the index (indexed >= upTo)
-  const paused = performance.now();
-  Atomics.add(writer.header, H.LAYOUT_SEQ, 1); // odd: readers wait
-  try {
-    writer.moveSlots(committed, (slot) => numbering.keyOf(slot));
-    writer.publish(previous + 1, covered);
-  } catch (error) {
-    // Half moved: the sequence stays odd, so that no reader takes the slots for what they were
-    // (searches fail after their wait; a restarted owner refuses to recover from them).
-    throw new CompactionInterrupted(error);
-  }
-  Atomics.add(writer.header, H.LAYOUT_SEQ, 1);
-  Atomics.notify(writer.header, H.LAYOUT_SEQ);
-  const pauseMs = performance.now() - paused;
+  const maxMs = moveBoundMs(committed, state.config.dimensions, Atomics.load(writer.header, H.RECORD_BYTES));
+  const pauseMs = state.ctx.blocking(() => {
+    const paused = performance.now();
+    Atomics.add(writer.header, H.LAYOUT_SEQ, 1); // odd: readers wait
+    try {
+      writer.moveSlots(committed, (slot) => numbering.keyOf(slot));
+      writer.publish(previous + 1, covered);
+    } catch (error) {
+      // Half moved: the sequence stays odd, so that no reader takes the slots for what they were
+      // (searches fail after their wait; a restarted owner refuses to recover from them).
+      throw new CompactionInterrupted(error);
+    }
+    Atomics.add(writer.header, H.LAYOUT_SEQ, 1);
+    Atomics.notify(writer.header, H.LAYOUT_SEQ);
+    const ms = performance.now() - paused;
+    for (const [id, slot] of state.ids) state.ids.set(id, numbering.keyOf(slot));
+    return ms;
+  }, { maxMs });
   state.index = index;
   state.indexed = covered;
-  for (const [id, slot] of state.ids) state.ids.set(id, numbering.keyOf(slot));
   announceSnapshot(state, previous, started, 'optimized');
   return pauseMs;
 }
