@@ -61,7 +61,7 @@ export const searcher = defineBehavior(import.meta.url, 'searcher', {
   setup(props: SearcherProps, ctx): SearcherState {
     const count = props.queries.length / props.dims;
     return {
-      ns: openNamespace(props.handle, (t, m, o) => ctx.ask(t, m, o), ctx.self.path),
+      ns: openNamespace(props.handle, ctx),
       queries: Array.from({ length: count }, (_, i) => props.queries.slice(i * props.dims, (i + 1) * props.dims)),
       baseline: loadIndex(props.baseline.file, props.dims, props.baseline.n),
       baselineQueries: asArrays(props.queries, props.dims, 0, count),
@@ -110,7 +110,7 @@ const MAX_ATTEMPTS = 10_000;
 
 /** Writes one entry through its own client, then waits until the searcher's thread finds it. */
 export const writer = defineBehavior(import.meta.url, 'writer', {
-  setup: (props: WriterProps, ctx) => ({ ns: openNamespace(props.handle, (t, m, o) => ctx.ask(t, m, o), ctx.self.path), searcher: props.searcher }),
+  setup: (props: WriterProps, ctx) => ({ ns: openNamespace(props.handle, ctx), searcher: props.searcher }),
   async receive(state, msg: WriterMsg, ctx): Promise<FreshWrite> {
     const t0 = performance.now();
     await state.ns.add({ id: msg.id, vector: msg.vector });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { InvalidArgumentError, type ActorContext } from '@apiary/runtime';
-import { HashEmbedder, OpenAIEmbedder, openNamespace, type Embedder, type MemoryNamespace, type NamespaceHandle, type OpenAIEmbedderOptions } from '@apiary/memory';
+import { InvalidArgumentError } from '@apiary/runtime';
+import { HashEmbedder, OpenAIEmbedder, openNamespace, type Embedder, type MemoryNamespace, type NamespaceContext, type NamespaceHandle, type OpenAIEmbedderOptions } from '@apiary/memory';
 import { defineTool, type Tool } from './tools.js';
 
 /** Which embedder an agent uses for its memory, as plain data (it is built on the agent's thread). */
@@ -45,9 +45,9 @@ function makeEmbedder(spec: EmbedderSpec | undefined, dimensions: number): Embed
 }
 
 /** Opens the namespace on this thread and builds the embedder and the tools. */
-export function bindMemory(memory: AgentMemory, ctx: Pick<ActorContext<unknown>, 'ask' | 'self'>): MemoryBinding {
+export function bindMemory(memory: AgentMemory, ctx: NamespaceContext): MemoryBinding {
   if (typeof memory?.namespace?.config?.name !== 'string') throw new InvalidArgumentError('definition.memory.namespace', 'must be a handle from memory.handle(name)');
-  const namespace = openNamespace(memory.namespace, (target, message, options) => ctx.ask(target, message, options), ctx.self.path);
+  const namespace = openNamespace(memory.namespace, ctx);
   const embedder = makeEmbedder(memory.embedder, namespace.dimensions);
   if (embedder.dimensions !== namespace.dimensions) {
     throw new InvalidArgumentError('definition.memory.embedder', `makes ${embedder.dimensions}-d vectors; namespace ${namespace.name} holds ${namespace.dimensions}-d`);

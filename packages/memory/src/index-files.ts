@@ -7,7 +7,8 @@ import type { NamespaceConfig } from './config.js';
  * USearch saves and loads an index in one synchronous native call: 4.5 s for a 2.5-million-entry
  * index of 16-d vectors here, longer for bigger ones, and a worker thread silent for the heartbeat
  * timeout (5 s) is killed. The owner declares those calls as blocking sections, bounded by the
- * file's size at a disk speed well below what was measured.
+ * file's size at a disk speed well below what was measured; so does every reader that views a new
+ * snapshot (through the context of the actor whose search found it).
  */
 
 /** Where an owner runs a call that holds its thread: its actor context. */
@@ -34,6 +35,14 @@ function savedBytes(index: Index, config: NamespaceConfig): number {
 /** `index.save(path)` inside a blocking section. */
 export function saveIndex(ctx: BlockingContext, index: Index, path: string, config: NamespaceConfig): void {
   ctx.blocking(() => index.save(path), { maxMs: ioBoundMs(savedBytes(index, config)) });
+}
+
+/**
+ * `index.view(path)` inside a blocking section: mapping the file is quick, but USearch then walks
+ * every node of it (~0.4 s for a million entries here), on every thread that searches.
+ */
+export function viewIndex(ctx: BlockingContext, index: Index, path: string): void {
+  ctx.blocking(() => index.view(path), { maxMs: ioBoundMs(statSync(path).size) });
 }
 
 /** `index.load(path)` inside a blocking section. */

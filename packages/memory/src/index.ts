@@ -21,7 +21,7 @@ export {
 } from './errors.js';
 
 export type { VectorMemoryOptions } from './memory.js';
-export type { NamespaceHandle, SearchOptions, Ask } from './namespace.js';
+export type { NamespaceHandle, NamespaceContext, SearchOptions } from './namespace.js';
 export type { NamespaceOptions, NamespaceConfig, IndexQuantization } from './config.js';
 export type { MemoryStats, OwnerMessage } from './owner.js';
 export type { MemoryEntry } from './entry.js';

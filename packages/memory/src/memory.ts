@@ -9,6 +9,7 @@ import { autoOptimizePolicy } from './auto-optimize.js';
 import { memoryOwner, type OwnerMessage } from './owner.js';
 import { forgetReader, MemoryNamespace, type NamespaceHandle } from './namespace.js';
 import { NamespaceExistsError, UnknownNamespaceError } from './errors.js';
+import type { BlockingContext } from './index-files.js';
 
 /** Options of a {@link VectorMemory}. Every default is listed. */
 export interface VectorMemoryOptions {
@@ -33,6 +34,10 @@ export interface VectorMemoryOptions {
 }
 
 const NAMESPACE = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,100}$/;
+
+
+/** How the main thread's clients run their calls (see `VectorMemory.get`). */
+const MAIN_THREAD: BlockingContext = { blocking: (fn) => fn() };
 
 /**
  * The shared vector memory of an actor system: namespaces (per agent, per swarm, a global one), each
@@ -105,7 +110,7 @@ export class VectorMemory {
     return this.#client(this.handle(name));
   }
 
-  /** The plain-data handle of a namespace, for actors on any thread (`openNamespace(handle, ctx.ask)`). */
+  /** The plain-data handle of a namespace, for actors on any thread (`openNamespace(handle, ctx)`). */
   handle(name: string): NamespaceHandle {
     const handle = this.#namespaces.get(name);
     if (handle === undefined || handle === null) throw new UnknownNamespaceError(name);
@@ -130,7 +135,8 @@ export class VectorMemory {
   }
 
   #client(handle: NamespaceHandle): MemoryNamespace {
-    return new MemoryNamespace(handle, (target, message, options) => this.#system.ask(target, message, options), null);
+    // The main thread answers no heartbeat, so its calls need no blocking sections.
+    return new MemoryNamespace(handle, (target, message, options) => this.#system.ask(target, message, options), null, MAIN_THREAD);
   }
 
   #config(name: string, o: NamespaceOptions): NamespaceConfig {

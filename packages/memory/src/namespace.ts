@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type ActorRef, type AskOptions } from '@apiary/runtime';
+import { InvalidArgumentError, type ActorContext, type ActorRef, type AskOptions } from '@apiary/runtime';
 import type { NamespaceConfig } from './config.js';
 import type { MemoryStats, OwnerMessage } from './owner.js';
 import type { OptimizeReport } from './layout.js';
@@ -8,6 +8,7 @@ import type { EntryRecord } from './shared-state.js';
 import { checkEntryVector, scaleInto, type VectorInput } from './vectors.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 import { PartialAddError } from './errors.js';
+import type { BlockingContext } from './index-files.js';
 
 /**
  * A namespace as plain data: its configuration (shared buffers included) and its owner. Put it in
@@ -20,6 +21,15 @@ export interface NamespaceHandle {
 
 /** How a namespace client reaches the owner: `system.ask` on the main thread, `ctx.ask` in an actor. */
 export type Ask = (target: ActorRef<OwnerMessage, unknown>, message: OwnerMessage, options?: AskOptions) => Promise<unknown>;
+
+/**
+ * What a namespace client takes from the actor it works for (pass the actor's `ctx`): `ask` to
+ * reach the owner, `self.path` as the origin of the entries it writes, and `blocking` for the one
+ * call of a search that holds the thread, viewing a newly published snapshot (USearch walks the
+ * whole file: ~0.4 s a million entries here), so that the heartbeat check does not take a thread
+ * busy with a big namespace for a dead one.
+ */
+export type NamespaceContext = Pick<ActorContext, 'ask' | 'blocking'> & { readonly self: { readonly path: string } };
 
 /** Options of a search. */
 export interface SearchOptions {
@@ -71,11 +81,14 @@ export class MemoryNamespace {
   readonly #handle: NamespaceHandle;
   readonly #ask: Ask;
   readonly #origin: string | null;
+  readonly #blocking: BlockingContext;
 
-  constructor(handle: NamespaceHandle, ask: Ask, origin: string | null = null) {
+  /** @internal Made by `openNamespace` (in an actor) and `VectorMemory` (on the main thread). */
+  constructor(handle: NamespaceHandle, ask: Ask, origin: string | null, blocking: BlockingContext) {
     this.#handle = handle;
     this.#ask = ask;
     this.#origin = origin;
+    this.#blocking = blocking;
   }
 
   get name(): string {
@@ -157,7 +170,7 @@ export class MemoryNamespace {
   searchNow(vector: VectorInput, options: Omit<SearchOptions, 'consistency'> = {}): MemoryHit[] {
     const k = options.k ?? 10;
     if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError('k', 'must be an integer >= 1');
-    return this.#reader().search(vector, k, validateFilter(options.filter));
+    return this.#reader().search(vector, k, validateFilter(options.filter), this.#blocking);
   }
 
   /** The namespace's figures, from its owner. */
@@ -190,9 +203,9 @@ export class MemoryNamespace {
   }
 }
 
-/** A client of the namespace behind `handle`, on this thread. Pass `ctx.ask` in an actor (and its path as origin). */
-export function openNamespace(handle: NamespaceHandle, ask: Ask, origin: string | null = null): MemoryNamespace {
-  return new MemoryNamespace(handle, ask, origin);
+/** A client of the namespace behind `handle` for the actor whose `ctx` is given, on its thread (see {@link NamespaceContext}). */
+export function openNamespace(handle: NamespaceHandle, ctx: NamespaceContext): MemoryNamespace {
+  return new MemoryNamespace(handle, (target, message, options) => ctx.ask(target, message, options), ctx.self.path, ctx);
 }
 
 /** @internal Drops this thread's reader of a namespace (its memory stopped). */

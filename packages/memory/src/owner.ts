@@ -142,7 +142,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
         }
         case 'search': {
           if (!Number.isInteger(message.k) || message.k < 1) throw new InvalidArgumentError('k', 'must be an integer >= 1');
-          return state.reader.search(message.vector, message.k, validateFilter(message.filter)) satisfies MemoryHit[];
+          return state.reader.search(message.vector, message.k, validateFilter(message.filter), state.ctx) satisfies MemoryHit[];
         }
         case 'snapshot':
           await indexInSlices(state);

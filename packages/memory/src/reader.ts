@@ -5,6 +5,7 @@ import { dot, normalizeInto, type VectorInput } from './vectors.js';
 import { matchesFilter, type MetadataFilter } from './filter.js';
 import { indexOptions, snapshotPath, type NamespaceConfig } from './config.js';
 import { MemoryStorageError, UnknownNamespaceError } from './errors.js';
+import { viewIndex, type BlockingContext } from './index-files.js';
 
 /** One search result. `score` is the cosine similarity (1 = same direction). */
 export interface MemoryHit extends EntryRecord {
@@ -63,14 +64,14 @@ export class NamespaceReader {
    * normalised into one buffer this reader keeps: a search is synchronous, and a fresh 384-float
    * array per search cost ~3.7 us to allocate and collect (measured), more than a record decode.
    */
-  search(vector: VectorInput, k: number, filter?: MetadataFilter): MemoryHit[] {
+  search(vector: VectorInput, k: number, filter: MetadataFilter | undefined, ctx: BlockingContext): MemoryHit[] {
     if (Atomics.load(this.views.header, H.CLOSED) === 1) throw new UnknownNamespaceError(this.config.name);
     const query = normalizeInto(this.config.name, this.config.dimensions, vector, this.#query, 'search');
     // The owner's compaction moves slots in place (compaction.ts): the search runs when none is
     // under way, and again if one began meanwhile.
     return readStable(
       this.views.header,
-      () => this.#search(query, k, filter),
+      () => this.#search(query, k, filter, ctx),
       LAYOUT_WAIT_MS,
       this.#compactionTimedOut,
     );
@@ -79,8 +80,8 @@ export class NamespaceReader {
   readonly #compactionTimedOut = (): Error =>
     new MemoryStorageError(this.config.name, 'search', new Error(`the owner has been compacting for over ${LAYOUT_WAIT_MS} ms: it stopped during the move`));
 
-  #search(query: Float32Array, k: number, filter: MetadataFilter | undefined): MemoryHit[] {
-    this.#refresh();
+  #search(query: Float32Array, k: number, filter: MetadataFilter | undefined, ctx: BlockingContext): MemoryHit[] {
+    this.#refresh(ctx);
     const start = this.#covered;
     const end = this.views.committed();
     this.views.cover(end);
@@ -156,7 +157,8 @@ export class NamespaceReader {
     this.#index = null;
   }
 
-  #refresh(): void {
+  /** Views the latest snapshot if it is not the one viewed, in a blocking section of `ctx` (see index-files.ts). */
+  #refresh(ctx: BlockingContext): void {
     for (;;) {
       const { version, covered } = this.views.snapshot();
       if (version === this.#version) return;
@@ -167,7 +169,7 @@ export class NamespaceReader {
         const path = snapshotPath(this.config, version);
         const index = new Index(indexOptions(this.config));
         try {
-          index.view(path);
+          viewIndex(ctx, index, path);
         } catch (error) {
           // The owner unlinks a snapshot once a newer one is out; if that raced us, read the newer one.
           if (!existsSync(path) && this.views.snapshot().version !== version) continue;

@@ -1,10 +1,15 @@
 import * as assert from 'uvu/assert';
 import { clustered, recordEvents, waitForEvent } from '@apiary/testkit';
 import type { ActorRef } from '@apiary/runtime';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { Index } from 'usearch';
+import type { BlockingOptions } from '@apiary/runtime';
 import { VectorMemory, MemoryErrorCodes, EmbedderErrorCodes, type MemoryHit } from '../src/index.ts';
 import { memorySuite, vec, DIMS } from './fixtures/suite.ts';
 import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
+import { NamespaceReader } from '../src/reader.ts';
+import { snapshotPath } from '../src/config.ts';
+import { ioBoundMs } from '../src/index-files.ts';
 
 const test = memorySuite('vector memory');
 const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'no error', (e: { code?: string }) => e.code ?? 'no code');
@@ -23,6 +28,51 @@ test('a write from one thread is found at once by a search on another thread, be
   // Read-your-writes inside one actor, on a third thread (main): write, then search, no waiting.
   const own = (await ns.search(vec(data, 3), { k: 1 }))[0];
   assert.is(own?.id, 'v3');
+});
+
+test('a reader views each new snapshot inside a blocking section of the searching context, bounded by the file at 20 MB/s, and only then', async (ctx) => {
+  const ns = await ctx.memory.create('view-section', { dimensions: DIMS, indexThreshold: 64, snapshotEveryMs: 60_000 });
+  const data = clustered(400, DIMS, 8, 5);
+  await ns.add(Array.from({ length: 300 }, (_, i) => ({ id: `s${i}`, vector: vec(data, i) })));
+  await ns.snapshot();
+  const sections: number[] = [];
+  let inside = false;
+  let viewedInside: boolean[] = [];
+  const recording = {
+    blocking<T>(fn: () => T, options: BlockingOptions): T {
+      sections.push(options.maxMs);
+      inside = true;
+      try {
+        return fn();
+      } finally {
+        inside = false;
+      }
+    },
+  };
+  const view = Index.prototype.view;
+  Index.prototype.view = function (this: Index, path: string): void {
+    viewedInside.push(inside);
+    view.call(this, path);
+  };
+  try {
+    const reader = new NamespaceReader(ns.handle.config);
+    const fileOf = (): string => snapshotPath(ns.handle.config, reader.snapshot.version);
+    assert.is(reader.search(vec(data, 7), 1, undefined, recording)[0]?.id, 's7');
+    assert.equal(viewedInside, [true]);
+    assert.equal(sections, [ioBoundMs(statSync(fileOf()).size)]);
+    reader.search(vec(data, 8), 1, undefined, recording); // the same snapshot: nothing to view
+    assert.is(sections.length, 1);
+    await ns.add(Array.from({ length: 100 }, (_, i) => ({ id: `s${300 + i}`, vector: vec(data, 300 + i) })));
+    await ns.snapshot();
+    viewedInside = [];
+    assert.is(reader.search(vec(data, 350), 1, undefined, recording)[0]?.id, 's350');
+    assert.equal(viewedInside, [true]);
+    assert.is(sections.length, 2);
+    assert.is(sections[1], ioBoundMs(statSync(fileOf()).size));
+    reader.close();
+  } finally {
+    Index.prototype.view = view;
+  }
 });
 
 test('searches merge the published snapshot and the tail; deletes and replacements are honoured in both', async (ctx) => {
