@@ -25,6 +25,12 @@ const LAYOUT_WAIT_MS = 10_000;
 /** Index candidates asked for beyond `k`, so deleted or filtered-out hits still leave k. */
 const MAX_CANDIDATES = 4_096;
 
+/** Slowest filtered scan a bound allows for: 50 entries a ms (each record decoded and tested, its row scored; ~1 us here). */
+const SLOWEST_SCANNED_PER_MS = 50;
+
+/** The bound of the blocking section of a filtered scan over `entries` entries (at least 1 s). */
+export const scanBoundMs = (entries: number): number => 1_000 + Math.ceil(entries / SLOWEST_SCANNED_PER_MS);
+
 /**
  * How many candidates to take from the index for a top `k`: the index ranks by its reduced-precision
  * copy of the vectors (bf16 by default), so a few more than k are scored again exactly and the best
@@ -94,8 +100,9 @@ export class NamespaceReader {
     this.#scan(query, k, start, end, filter, candidates);
     if (this.#index !== null && !this.#searchIndex(query, k, filter, candidates)) {
       // A filter that few of the index's nearest candidates pass: the index cannot find the best
-      // matches that pass it, so its part is scanned too (exact, and slower: README, "Filters").
-      this.#scan(query, k, 0, start, filter, candidates);
+      // matches that pass it, so its part is scanned too (exact, and slower: README, "Filters"). At
+      // millions of entries that is seconds of one turn: a declared blocking section.
+      ctx.blocking(() => this.#scan(query, k, 0, start, filter, candidates), { maxMs: scanBoundMs(start) });
     }
     return this.#best(candidates, k);
   }

@@ -7,7 +7,7 @@ import type { BlockingOptions } from '@apiary/runtime';
 import { VectorMemory, MemoryErrorCodes, EmbedderErrorCodes, type MemoryHit } from '../src/index.ts';
 import { memorySuite, vec, DIMS } from './fixtures/suite.ts';
 import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
-import { NamespaceReader } from '../src/reader.ts';
+import { NamespaceReader, scanBoundMs } from '../src/reader.ts';
 import { snapshotPath } from '../src/config.ts';
 import { ioBoundMs } from '../src/index-files.ts';
 
@@ -72,6 +72,36 @@ test('a reader views each new snapshot inside a blocking section of the searchin
     reader.close();
   } finally {
     Index.prototype.view = view;
+  }
+});
+
+test('a filtered search that falls back to scanning the whole namespace scans inside a blocking section of the searching context', async (ctx) => {
+  const ns = await ctx.memory.create('scan-section', { dimensions: DIMS, indexThreshold: 64, autoOptimize: false });
+  const n = 5_000;
+  const data = clustered(n, DIMS, 10, 9);
+  // Three entries of team 'rare': fewer than k among the index's 4,096 nearest, so the index's part is scanned.
+  const team = (i: number): string => (i % 2_000 === 7 ? 'rare' : 'common');
+  await ns.add(Array.from({ length: n }, (_, i) => ({ id: `r${i}`, vector: vec(data, i), metadata: { team: team(i) } })));
+  await ns.snapshot();
+  const sections: number[] = [];
+  const recording = {
+    blocking<T>(fn: () => T, options: BlockingOptions): T {
+      sections.push(options.maxMs);
+      return fn();
+    },
+  };
+  const reader = new NamespaceReader(ns.handle.config);
+  try {
+    reader.search(vec(data, 1), 3, undefined, recording); // views the snapshot: one section
+    assert.is(sections.length, 1);
+    const hits = reader.search(vec(data, 1), 10, { team: 'rare' }, recording);
+    assert.equal(hits.map((h) => h.id).sort(), ['r2007', 'r4007', 'r7']);
+    assert.equal(sections.slice(1), [scanBoundMs(n)]);
+    assert.is(scanBoundMs(2_800_000), 1_000 + 56_000);
+    reader.search(vec(data, 1), 10, { team: 'common' }, recording); // the index finds enough: no scan
+    assert.is(sections.length, 2);
+  } finally {
+    reader.close();
   }
 });
 
