@@ -117,6 +117,32 @@ export class VectorMemory {
     return handle;
   }
 
+  /**
+   * Drops a namespace: stops its owner (a persistent one writes its checkpoint first, unless its
+   * data goes too), closes it to every thread (their searches then fail with UnknownNamespaceError,
+   * and each thread lets go of its reader and viewed snapshot at its next one), and removes its
+   * snapshot files. `deleteData: true` also deletes its persistence directory, so that a namespace
+   * created again under the name starts empty; without it, one created again takes the entries
+   * back. Writes not yet answered fail (the owner stopped). The name stays taken until the drop is
+   * done. An unknown name, or one still being created, fails with UnknownNamespaceError.
+   */
+  async drop(name: string, options: { readonly deleteData?: boolean } = {}): Promise<void> {
+    const handle = this.handle(name);
+    if (options.deleteData !== undefined && typeof options.deleteData !== 'boolean') throw new InvalidArgumentError('deleteData', 'must be a boolean');
+    this.#namespaces.set(name, null as never); // taken while it stops: a create() now would race its files
+    try {
+      await this.#system.stop(handle.owner).catch(() => undefined);
+      close(handle);
+      const { snapshotDir, fileStem, persistDir } = handle.config;
+      for (const file of readdirSync(snapshotDir)) {
+        if (file.startsWith(`${fileStem}.`)) rmSync(join(snapshotDir, file), { force: true });
+      }
+      if (options.deleteData === true && persistDir !== null) rmSync(persistDir, { recursive: true, force: true });
+    } finally {
+      this.#namespaces.delete(name);
+    }
+  }
+
   /** Names of the namespaces. */
   names(): string[] {
     return [...this.#namespaces.keys()];
@@ -127,8 +153,7 @@ export class VectorMemory {
     for (const handle of this.#namespaces.values()) {
       if (handle === null) continue;
       await this.#system.stop(handle.owner).catch(() => undefined);
-      Atomics.store(new Int32Array(handle.config.shared.header), H.CLOSED, 1);
-      forgetReader(handle.config.fileStem);
+      close(handle);
     }
     this.#namespaces.clear();
     if (existsSync(this.#root)) rmSync(this.#root, { recursive: true, force: true });
@@ -181,6 +206,12 @@ export class VectorMemory {
  * Snapshot directories of processes that died without stopping their memory (SIGKILL, a crash) would
  * hold RAM in /dev/shm until reboot: remove those whose process is gone.
  */
+/** Closes a stopped namespace to every thread, and lets go of this thread's reader. */
+function close(handle: NamespaceHandle): void {
+  Atomics.store(new Int32Array(handle.config.shared.header), H.CLOSED, 1);
+  forgetReader(handle.config.fileStem);
+}
+
 function removeOrphans(base: string): void {
   for (const name of readdirSync(base)) {
     const pid = Number(/^apiary-memory-(\d+)-/.exec(name)?.[1]);

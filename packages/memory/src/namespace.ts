@@ -4,10 +4,10 @@ import type { MemoryStats, OwnerMessage } from './owner.js';
 import type { OptimizeReport } from './layout.js';
 import { checkEntryFields, type MemoryEntry } from './entry.js';
 import { NamespaceReader, type MemoryHit } from './reader.js';
-import type { EntryRecord } from './shared-state.js';
+import { H, type EntryRecord } from './shared-state.js';
 import { checkEntryVector, scaleInto, type VectorInput } from './vectors.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
-import { PartialAddError } from './errors.js';
+import { PartialAddError, UnknownNamespaceError } from './errors.js';
 import type { BlockingContext } from './index-files.js';
 
 /**
@@ -82,6 +82,7 @@ export class MemoryNamespace {
   readonly #ask: Ask;
   readonly #origin: string | null;
   readonly #blocking: BlockingContext;
+  readonly #header: Int32Array;
 
   /** @internal Made by `openNamespace` (in an actor) and `VectorMemory` (on the main thread). */
   constructor(handle: NamespaceHandle, ask: Ask, origin: string | null, blocking: BlockingContext) {
@@ -89,6 +90,7 @@ export class MemoryNamespace {
     this.#ask = ask;
     this.#origin = origin;
     this.#blocking = blocking;
+    this.#header = new Int32Array(handle.config.shared.header);
   }
 
   get name(): string {
@@ -197,6 +199,11 @@ export class MemoryNamespace {
 
   #reader(): NamespaceReader {
     const { config } = this.#handle;
+    if (Atomics.load(this.#header, H.CLOSED) === 1) {
+      // Dropped or stopped: let go of this thread's reader (its viewed snapshot and shared buffers).
+      forgetReader(config.fileStem);
+      throw new UnknownNamespaceError(config.name);
+    }
     let reader = readers.get(config.fileStem);
     if (reader === undefined) readers.set(config.fileStem, (reader = new NamespaceReader(config)));
     return reader;

@@ -3,12 +3,63 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ActorSystem } from '@apiary/runtime';
+import { ActorSystem, type ActorRef } from '@apiary/runtime';
 import { clustered, row } from '@apiary/testkit';
-import { VectorMemory } from '../src/index.ts';
+import { MemoryErrorCodes, VectorMemory, type MemoryHit } from '../src/index.ts';
 import { runCrashWriter, selfRecall } from './fixtures/suite.ts';
+import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
 
 const test = suite('vector memory: persistence directories');
+
+test('drop(): the namespace closes on every thread, its files go; created again it takes its entries back, or starts empty after deleteData', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'apiary-memory-test-'));
+  const system = await ActorSystem.start({ threads: 2 });
+  const memory = await VectorMemory.start(system, { dir });
+  const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'no error', (e: { code?: string }) => e.code ?? 'no code');
+  try {
+    const data = clustered(200, 16, 4, 21);
+    const options = { dimensions: 16, indexThreshold: 32, autoOptimize: false } as const;
+    const ns = await memory.create('dropped', options);
+    await ns.add(Array.from({ length: 200 }, (_, i) => ({ id: `p${i}`, vector: row(data, 16, i) })));
+    await ns.snapshot();
+    const other = await memory.create('kept', options);
+    await other.add({ id: 'k0', vector: row(data, 16, 0) });
+    // A reader on worker thread 1 views the snapshot before the drop.
+    const remote = (await system.spawn(probe, { props: ns.handle, placement: { thread: 1 } })) as ActorRef<ProbeMsg, unknown>;
+    assert.is(((await system.ask(remote, { type: 'search', vector: [...row(data, 16, 9)], k: 1 })) as MemoryHit[])[0]?.id, 'p9');
+    const stem = ns.handle.config.fileStem;
+    assert.ok(readdirSync(memory.snapshotDir).some((f) => f.startsWith(`${stem}.`)), 'a snapshot file before the drop');
+
+    assert.is(await codeOf(memory.drop('no-such')), MemoryErrorCodes.UNKNOWN_NAMESPACE);
+    await memory.drop('dropped');
+    assert.equal(memory.names(), ['kept']);
+    assert.is(await codeOf(Promise.resolve().then(() => memory.get('dropped'))), MemoryErrorCodes.UNKNOWN_NAMESPACE);
+    assert.is(await codeOf(Promise.resolve().then(() => ns.searchNow(row(data, 16, 9)))), MemoryErrorCodes.UNKNOWN_NAMESPACE);
+    // The actor's search on thread 1 fails as its handler's error: the namespace is gone there too.
+    const remoteError = (await system.ask(remote, { type: 'search', vector: [...row(data, 16, 9)], k: 1 }).then(
+      () => null,
+      (e: { cause?: { code?: string } }) => e.cause?.code ?? 'no code',
+    )) as string | null;
+    assert.is(remoteError, MemoryErrorCodes.UNKNOWN_NAMESPACE);
+    assert.not.ok(readdirSync(memory.snapshotDir).some((f) => f.startsWith(`${stem}.`)), 'its snapshot files are gone');
+    assert.is((await other.search(row(data, 16, 0), { k: 1 }))[0]?.id, 'k0', 'the other namespace is untouched');
+
+    // Created again: the checkpoint its owner wrote at the drop brings every entry back.
+    const again = await memory.create('dropped', options);
+    assert.is((await again.stats()).live, 200);
+    assert.is((await again.search(row(data, 16, 77), { k: 1 }))[0]?.id, 'p77');
+    // Dropped with its data: created again, it is empty.
+    await memory.drop('dropped', { deleteData: true });
+    assert.not.ok(existsSync(join(dir, 'dropped')), 'its persistence directory is gone');
+    const fresh = await memory.create('dropped', options);
+    assert.is((await fresh.stats()).live, 0);
+    assert.is(await codeOf(memory.drop('dropped', { deleteData: 'yes' as unknown as boolean })), 'APIARY_ERR_INVALID_ARGUMENT');
+  } finally {
+    await memory.stop();
+    await system.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('a persistent namespace compacted by optimize() and then killed comes back whole: checkpoint and log agree on the new numbering', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'apiary-memory-test-'));
