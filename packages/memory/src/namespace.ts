@@ -205,7 +205,10 @@ export class MemoryNamespace {
       throw new UnknownNamespaceError(config.name);
     }
     let reader = readers.get(config.fileStem);
-    if (reader === undefined) readers.set(config.fileStem, (reader = new NamespaceReader(config)));
+    if (reader === undefined) {
+      forgetClosedReaders(); // namespaces dropped since, which this thread will not search again
+      readers.set(config.fileStem, (reader = new NamespaceReader(config)));
+    }
     return reader;
   }
 }
@@ -213,6 +216,18 @@ export class MemoryNamespace {
 /** A client of the namespace behind `handle` for the actor whose `ctx` is given, on its thread (see {@link NamespaceContext}). */
 export function openNamespace(handle: NamespaceHandle, ctx: NamespaceContext): MemoryNamespace {
   return new MemoryNamespace(handle, (target, message, options) => ctx.ask(target, message, options), ctx.self.path, ctx);
+}
+
+/** @internal The file stems of the namespaces this thread has a reader of (for tests). */
+export function openReaders(): string[] {
+  return [...readers.keys()];
+}
+
+/** Drops this thread's readers of namespaces that were dropped or stopped. */
+function forgetClosedReaders(): void {
+  for (const [fileStem, reader] of readers) {
+    if (Atomics.load(reader.views.header, H.CLOSED) === 1) forgetReader(fileStem);
+  }
 }
 
 /** @internal Drops this thread's reader of a namespace (its memory stopped). */

@@ -24,9 +24,10 @@ test('drop(): the namespace closes on every thread, its files go; created again 
     await ns.snapshot();
     const other = await memory.create('kept', options);
     await other.add({ id: 'k0', vector: row(data, 16, 0) });
-    // A reader on worker thread 1 views the snapshot before the drop.
+    // Readers on both worker threads view the snapshot before the drop.
     const remote = (await system.spawn(probe, { props: ns.handle, placement: { thread: 1 } })) as ActorRef<ProbeMsg, unknown>;
-    assert.is(((await system.ask(remote, { type: 'search', vector: [...row(data, 16, 9)], k: 1 })) as MemoryHit[])[0]?.id, 'p9');
+    const idle = (await system.spawn(probe, { props: ns.handle, placement: { thread: 2 } })) as ActorRef<ProbeMsg, unknown>;
+    for (const ref of [remote, idle]) assert.is(((await system.ask(ref, { type: 'search', vector: [...row(data, 16, 9)], k: 1 })) as MemoryHit[])[0]?.id, 'p9');
     const stem = ns.handle.config.fileStem;
     assert.ok(readdirSync(memory.snapshotDir).some((f) => f.startsWith(`${stem}.`)), 'a snapshot file before the drop');
 
@@ -43,6 +44,13 @@ test('drop(): the namespace closes on every thread, its files go; created again 
     assert.is(remoteError, MemoryErrorCodes.UNKNOWN_NAMESPACE);
     assert.not.ok(readdirSync(memory.snapshotDir).some((f) => f.startsWith(`${stem}.`)), 'its snapshot files are gone');
     assert.is((await other.search(row(data, 16, 0), { k: 1 }))[0]?.id, 'k0', 'the other namespace is untouched');
+    // Thread 1 let go of its reader at that failed search; thread 2, which never searches the
+    // dropped namespace again, lets go of it when it opens a reader of another one.
+    assert.not.ok(((await system.ask(remote, { type: 'readers' })) as string[]).includes(stem));
+    assert.ok(((await system.ask(idle, { type: 'readers' })) as string[]).includes(stem));
+    const keptProbe = (await system.spawn(probe, { props: other.handle, placement: { thread: 2 } })) as ActorRef<ProbeMsg, unknown>;
+    assert.is(((await system.ask(keptProbe, { type: 'search', vector: [...row(data, 16, 0)], k: 1 })) as MemoryHit[])[0]?.id, 'k0');
+    assert.equal((await system.ask(idle, { type: 'readers' })) as string[], [other.handle.config.fileStem]);
 
     // Created again: the checkpoint its owner wrote at the drop brings every entry back.
     const again = await memory.create('dropped', options);
