@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Index } from 'usearch';
 import { clustered } from '@apiary/testkit';
-import type { BlockingOptions } from '@apiary/runtime';
 import { indexOptions, type NamespaceConfig } from '../src/config.ts';
 import { createShared, H } from '../src/shared-state.ts';
 import { SharedWriter } from '../src/writer.ts';
 import { moveBoundMs, publishCompacted, SlotRenumbering } from '../src/compaction.ts';
 import type { OwnerState } from '../src/owner-state.ts';
+import { recordingContext } from './fixtures/blocking.ts';
 
 const test = suite('vector memory: the move of a compaction in a blocking section');
 
@@ -44,9 +44,9 @@ test('the move and the renumbering run inside one blocking section, bounded abov
       const key = numbering.keyOf(slot);
       if (key >= 0) index.add(BigInt(key), data.subarray(slot * DIMS, (slot + 1) * DIMS));
     }
-    const sections: number[] = [];
+    const ctx = recordingContext();
+    const { sections } = ctx;
     const seqInside: number[] = [];
-    let inside = false;
     const ids = new Map(slots.filter((slot) => slot % 3 !== 0).map((slot) => [`e${slot}`, slot]));
     const state = {
       config,
@@ -54,24 +54,12 @@ test('the move and the renumbering run inside one blocking section, bounded abov
       ids,
       index: new Index(indexOptions(config)),
       indexed: 600,
-      ctx: {
-        blocking<T>(fn: () => T, options: BlockingOptions): T {
-          sections.push(options.maxMs);
-          inside = true;
-          try {
-            return fn();
-          } finally {
-            inside = false;
-          }
-        },
-        publish: () => undefined,
-        wants: () => false,
-      },
+      ctx: { blocking: ctx.blocking, publish: () => undefined, wants: () => false },
     } as unknown as OwnerState;
     const bytesBefore = Atomics.load(writer.header, H.RECORD_BYTES);
     const move = writer.moveSlots.bind(writer);
     writer.moveSlots = (committed, newSlot) => {
-      assert.ok(inside, 'the slots moved inside the section');
+      assert.ok(ctx.inside, 'the slots moved inside the section');
       seqInside.push(Atomics.load(writer.header, H.LAYOUT_SEQ));
       move(committed, newSlot);
     };

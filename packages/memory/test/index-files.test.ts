@@ -5,29 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Index } from 'usearch';
 import { clustered } from '@apiary/testkit';
-import type { BlockingOptions } from '@apiary/runtime';
 import { indexOptions, type NamespaceConfig } from '../src/config.ts';
 import { ioBoundMs, loadIndex, saveIndex } from '../src/index-files.ts';
+import { recordingContext } from './fixtures/blocking.ts';
 
 const test = suite('vector memory: index files in blocking sections');
-
-/** A context that records the sections it runs, and whether the call ran inside one. */
-function recordingContext(): { blocking<T>(fn: () => T, options: BlockingOptions): T; sections: number[]; inside: boolean } {
-  const ctx = {
-    sections: [] as number[],
-    inside: false,
-    blocking<T>(fn: () => T, options: BlockingOptions): T {
-      ctx.sections.push(options.maxMs);
-      ctx.inside = true;
-      try {
-        return fn();
-      } finally {
-        ctx.inside = false;
-      }
-    },
-  };
-  return ctx;
-}
 
 test('saves and loads of an index run inside one blocking section each, bounded above what the file takes at 20 MB/s', () => {
   const dir = mkdtempSync(join(tmpdir(), 'apiary-index-files-'));

@@ -3,13 +3,13 @@ import { clustered, recordEvents, waitForEvent } from '@apiary/testkit';
 import type { ActorRef } from '@apiary/runtime';
 import { readFileSync, statSync } from 'node:fs';
 import { Index } from 'usearch';
-import type { BlockingOptions } from '@apiary/runtime';
 import { VectorMemory, MemoryErrorCodes, EmbedderErrorCodes, type MemoryHit } from '../src/index.ts';
 import { memorySuite, vec, DIMS } from './fixtures/suite.ts';
 import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
 import { NamespaceReader, scanBoundMs } from '../src/reader.ts';
 import { snapshotPath } from '../src/config.ts';
 import { ioBoundMs } from '../src/index-files.ts';
+import { recordingContext } from './fixtures/blocking.ts';
 
 const test = memorySuite('vector memory');
 const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'no error', (e: { code?: string }) => e.code ?? 'no code');
@@ -35,23 +35,12 @@ test('a reader views each new snapshot inside a blocking section of the searchin
   const data = clustered(400, DIMS, 8, 5);
   await ns.add(Array.from({ length: 300 }, (_, i) => ({ id: `s${i}`, vector: vec(data, i) })));
   await ns.snapshot();
-  const sections: number[] = [];
-  let inside = false;
+  const recording = recordingContext();
+  const { sections } = recording;
   let viewedInside: boolean[] = [];
-  const recording = {
-    blocking<T>(fn: () => T, options: BlockingOptions): T {
-      sections.push(options.maxMs);
-      inside = true;
-      try {
-        return fn();
-      } finally {
-        inside = false;
-      }
-    },
-  };
   const view = Index.prototype.view;
   Index.prototype.view = function (this: Index, path: string): void {
-    viewedInside.push(inside);
+    viewedInside.push(recording.inside);
     view.call(this, path);
   };
   try {
@@ -83,13 +72,8 @@ test('a filtered search that falls back to scanning the whole namespace scans in
   const team = (i: number): string => (i % 2_000 === 7 ? 'rare' : 'common');
   await ns.add(Array.from({ length: n }, (_, i) => ({ id: `r${i}`, vector: vec(data, i), metadata: { team: team(i) } })));
   await ns.snapshot();
-  const sections: number[] = [];
-  const recording = {
-    blocking<T>(fn: () => T, options: BlockingOptions): T {
-      sections.push(options.maxMs);
-      return fn();
-    },
-  };
+  const recording = recordingContext();
+  const { sections } = recording;
   const reader = new NamespaceReader(ns.handle.config);
   try {
     reader.search(vec(data, 1), 3, undefined, recording); // views the snapshot: one section
