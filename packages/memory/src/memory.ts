@@ -35,7 +35,6 @@ export interface VectorMemoryOptions {
 
 const NAMESPACE = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,100}$/;
 
-
 /** How the main thread's clients run their calls (see `VectorMemory.get`). */
 const MAIN_THREAD: BlockingContext = { blocking: (fn) => fn() };
 
@@ -202,16 +201,16 @@ export class VectorMemory {
   }
 }
 
-/**
- * Snapshot directories of processes that died without stopping their memory (SIGKILL, a crash) would
- * hold RAM in /dev/shm until reboot: remove those whose process is gone.
- */
 /** Closes a stopped namespace to every thread, and lets go of this thread's reader. */
 function close(handle: NamespaceHandle): void {
   Atomics.store(new Int32Array(handle.config.shared.header), H.CLOSED, 1);
   forgetReader(handle.config.fileStem);
 }
 
+/**
+ * Snapshot directories of processes that died without stopping their memory (SIGKILL, a crash) would
+ * hold RAM in /dev/shm until reboot: remove those whose process is gone.
+ */
 function removeOrphans(base: string): void {
   for (const name of readdirSync(base)) {
     const pid = Number(/^apiary-memory-(\d+)-/.exec(name)?.[1]);

@@ -24,10 +24,10 @@ export type Ask = (target: ActorRef<OwnerMessage, unknown>, message: OwnerMessag
 
 /**
  * What a namespace client takes from the actor it works for (pass the actor's `ctx`): `ask` to
- * reach the owner, `self.path` as the origin of the entries it writes, and `blocking` for the one
- * call of a search that holds the thread, viewing a newly published snapshot (USearch walks the
- * whole file: ~0.4 s a million entries here), so that the heartbeat check does not take a thread
- * busy with a big namespace for a dead one.
+ * reach the owner, `self.path` as the origin of the entries it writes, and `blocking` for the calls
+ * of a search that can hold the thread for long, viewing a newly published snapshot (USearch walks
+ * the whole file: ~0.4 s a million entries here) and a filtered scan of every entry, so that the
+ * heartbeat check does not take a thread busy with a big namespace for a dead one.
  */
 export type NamespaceContext = Pick<ActorContext, 'ask' | 'blocking'> & { readonly self: { readonly path: string } };
 
