@@ -20,11 +20,11 @@
  *   add.full                    all the vectors, the same way (the namespace the searches then use)
  *   baseline.hnswlib-node.build a fresh hnswlib-node build of the same vectors, in the same pieces,
  *                               each taking turns with the namespace's (equal work, same moods)
- *   baseline.hnswlib-node.full-build  with `--full-baseline` only: the full hnswlib-node build, timed in
- *                               this run (30-40 s) in turns with the namespace's whole load, piece by
- *                               piece like the prefix (so `add.full` against it is mood-matched too);
- *                               without it the full index for searches is cached in .cache/ by the
- *                               first run
+ *   baseline.hnswlib-node.full-build  with `--full-baseline`, or in a first run (no cached index): the
+ *                               full hnswlib-node build, timed in this run (30-40 s) in turns with the
+ *                               namespace's whole load, piece by piece like the prefix (so `add.full`
+ *                               against it is mood-matched too); it is cached in .cache/ for the
+ *                               searches of later runs
  * Ratios: search.any-thread/baseline.hnswlib-node and search.any-thread/baseline.brute-force-js (p50
  * latency; and the as-loaded pair), add/baseline.hnswlib-node (throughput). Field `optimize`: the
  * rebuild's time (not in `add`), entries and groups; `asLoadedRecall10` beside `recall10`. Fields recall10 and freshWriteVisibleMs; recall10
@@ -40,7 +40,7 @@ import { ActorSystem } from '@apiary/runtime';
 import { VectorMemory } from '@apiary/memory';
 import { measured, parseBenchArgs, pick, ratio, report, type Check } from './lib/harness.ts';
 import { DATA_KINDS, dataSet, fingerprint, type DataKind } from './memory/data.ts';
-import { bruteForce, cachedExactTopK, cachedIndexFile, HNSW, PiecewiseBuild } from './memory/baselines.ts';
+import { bruteForce, cachedExactTopK, cachedIndexFile, hasCachedIndex, HNSW, PiecewiseBuild } from './memory/baselines.ts';
 import { searcher, timeBlock, writer, type BlockResult, type FreshWrite } from './memory/behaviors.ts';
 
 const args = parseBenchArgs();
@@ -156,8 +156,12 @@ try {
   // another mood than the other. A piece of the namespace's side ends when a snapshot covers it.
   // Pieces are whole calls, so that timing them does not change the messages the owner gets.
   // With --full-baseline the whole load goes in turns the same way (the stricter reading of the
-  // issue's bar: all 100,000 against a whole build), and that build serves the search baseline.
-  const turns = FULL_BASELINE ? N : PREFIX;
+  // issue's bar: all 100,000 against a whole build), and that build serves the search baseline. A
+  // first run, with no cached baseline index, does the same: the full build it needs anyway then
+  // costs one load, not a load and a build of 30-40 s after it.
+  const key = { data: data.kind, seed: SEED, clusters: CLUSTERS, fingerprint: fingerprint(data.vectors) };
+  const wholeInTurns = FULL_BASELINE || !hasCachedIndex(CACHE_DIR, DIMS, N, key);
+  const turns = wholeInTurns ? N : PREFIX;
   const { addMs, buildMs, build } = await phase('add', async () => {
     const build = new PiecewiseBuild(data.vectors, DIMS, turns);
     const addMs: number[] = [];
@@ -179,9 +183,8 @@ try {
   });
   const prefixPieces = Math.ceil(PREFIX / ADD_BATCH);
   const fullMs = sum(addMs);
-  const full = FULL_BASELINE ? { index: build.index, ms: sum(buildMs) } : null;
+  const full = wholeInTurns ? { index: build.index, ms: sum(buildMs) } : null;
   const afterAdd = await ns.stats();
-  const key = { data: data.kind, seed: SEED, clusters: CLUSTERS, fingerprint: fingerprint(data.vectors) };
   // The baseline's full index goes to a file (cached across runs unless --full-baseline built it
   // now), which the searching actor loads: the baseline is searched on the same thread as the
   // namespace, so a slower vCPU under that thread slows both sides alike.
@@ -329,7 +332,7 @@ try {
     { name: 'add/baseline.hnswlib-node >= 2.0', ok: ratios['add/baseline.hnswlib-node'] >= 2.0, detail: ratios['add/baseline.hnswlib-node'].toFixed(3) },
     ...(full === null
       ? []
-      : [{ name: 'add.full/baseline.hnswlib-node.full-build >= 2.0 (the whole load, --full-baseline)', ok: ratios['add.full/baseline.hnswlib-node.full-build']! >= 2.0, detail: ratios['add.full/baseline.hnswlib-node.full-build']!.toFixed(3) }]),
+      : [{ name: 'add.full/baseline.hnswlib-node.full-build >= 2.0 (the whole load: --full-baseline, or a first run)', ok: ratios['add.full/baseline.hnswlib-node.full-build']! >= 2.0, detail: ratios['add.full/baseline.hnswlib-node.full-build']!.toFixed(3) }]),
     { name: 'recall10 >= 0.98', ok: recall10 >= 0.98, detail: recall10.toFixed(4) },
     { name: 'freshWriteVisibleMs p50 <= 5', ok: visible.p50Ms <= 5, detail: `${visible.p50Ms.toFixed(3)} ms (p99 ${visible.p99Ms.toFixed(3)} ms)` },
   ];

@@ -102,6 +102,26 @@ export interface CacheInfo {
   readonly builtOnNode: string;
 }
 
+/** What names a cached baseline index: the data and the settings it was built from. */
+export interface CacheKey {
+  readonly data: DataKind;
+  readonly seed: number;
+  readonly clusters: number;
+  readonly fingerprint: string;
+}
+
+/** The files of the cached baseline index for these data and settings (they may not exist yet). */
+function cacheFiles(cacheDir: string, dims: number, n: number, key: CacheKey): { file: string; infoFile: string } {
+  const name = `hnswlib-${hnswlibVersion()}-${key.data}-s${key.seed}-c${key.clusters}-n${n}-dim${dims}-M${HNSW.M}-efc${HNSW.efConstruction}-${key.fingerprint}`;
+  return { file: join(cacheDir, `${name}.bin`), infoFile: join(cacheDir, `${name}.json`) };
+}
+
+/** Whether `cacheDir` holds the baseline index for these data and settings. */
+export function hasCachedIndex(cacheDir: string, dims: number, n: number, key: CacheKey): boolean {
+  const { file, infoFile } = cacheFiles(cacheDir, dims, n, key);
+  return existsSync(file) && existsSync(infoFile);
+}
+
 /**
  * The file of the full baseline index for searches, in `cacheDir`: used as it is when a file for
  * exactly these data and settings is there, else written from `built` (a build this run timed) or
@@ -112,14 +132,12 @@ export function cachedIndexFile(
   vectors: Float32Array,
   dims: number,
   n: number,
-  key: { data: DataKind; seed: number; clusters: number; fingerprint: string },
+  key: CacheKey,
   note: (line: string) => void,
   built?: { index: HierarchicalNSW; ms: number },
 ): CacheInfo {
-  const name = `hnswlib-${hnswlibVersion()}-${key.data}-s${key.seed}-c${key.clusters}-n${n}-dim${dims}-M${HNSW.M}-efc${HNSW.efConstruction}-${key.fingerprint}`;
-  const file = join(cacheDir, `${name}.bin`);
-  const infoFile = join(cacheDir, `${name}.json`);
-  if (built === undefined && existsSync(file) && existsSync(infoFile)) {
+  const { file, infoFile } = cacheFiles(cacheDir, dims, n, key);
+  if (built === undefined && hasCachedIndex(cacheDir, dims, n, key)) {
     return { file, builtNow: false, ...(JSON.parse(readFileSync(infoFile, 'utf8')) as Omit<CacheInfo, 'file' | 'builtNow'>) };
   }
   if (built === undefined) note(`building the hnswlib-node baseline index (${n} x ${dims}) for ${file}; it is cached for later runs (30-40 s here for 100,000)`);
