@@ -15,16 +15,13 @@ import {
 import type { ApiaryEvent, DeadLetterReason } from './events.js';
 import { Lifecycle } from './lifecycle.js';
 import { Link } from './link.js';
-import { Deque } from './mailbox.js';
+import { Scheduler } from './scheduler.js';
+import { EventInterestView } from './interest.js';
 import type { ActorStats, Envelope, HostStats, MessageEnvelope } from './protocol.js';
 import { isActorRef, type ActorRef } from './ref.js';
 import { supervisorOp, toWireChild, type ChildSpec, type OverflowPolicy } from './spec.js';
 import { MessagePortTransport, type Transport } from './transport.js';
 
-/** Messages one actor processes before the scheduler moves on to the next (fairness). */
-const THROUGHPUT = 64;
-/** Messages one drain processes before yielding to the event loop (I/O, timers, heartbeats). */
-const DRAIN_BUDGET = 20_000;
 /** Envelopes buffered per peer thread while it is down. */
 const MAX_BUFFERED = 100_000;
 
@@ -45,15 +42,13 @@ export class ActorHost {
   readonly lifecycle: Lifecycle;
   readonly #links: (Link | undefined)[] = [];
   readonly #maxBatch: number;
-  readonly #runQueue = new Deque<ActorCell>(64);
-  #drainScheduled = false;
-  #draining = false;
   readonly #requests: PendingRequests;
   /** Mailbox admission: capacity, overflow policies, dead letters. */
   readonly admission: Admission;
   #noticeSink: NoticeSink | null = null;
   #processed = 0;
-  readonly #drainBound = (): void => this.#drain();
+  readonly #scheduler: Scheduler;
+  readonly #interest = new EventInterestView();
 
   constructor(thread: number, options: { maxBatch: number; clock?: Clock; blockingCell?: SharedArrayBuffer }) {
     this.thread = thread;
@@ -63,6 +58,7 @@ export class ActorHost {
     this.#requests = new PendingRequests(this.clock);
     this.admission = new Admission(this);
     this.lifecycle = new Lifecycle(this);
+    this.#scheduler = new Scheduler(this.lifecycle);
   }
 
   // ---- links ------------------------------------------------------------------------------
@@ -177,23 +173,15 @@ export class ActorHost {
     this.notify({ t: 'ev', ev });
   }
 
-  /**
-   * Whether anyone listens to events of `type`. Until the main thread says otherwise, everything is
-   * wanted (an event is never lost for a race at start-up).
-   */
+  /** Whether anyone listens to events of `type` (see {@link EventInterestView}). */
   wants(type: string): boolean {
-    if (this.#interestSource !== null) return this.#interestSource(type);
-    return this.#interestAll || this.#interestTypes.has(type);
+    return this.#interest.wants(type);
   }
 
   /** Main thread only: answer `wants` from the bus itself. */
   setInterestSource(source: (type: string) => boolean): void {
-    this.#interestSource = source;
+    this.#interest.setSource(source);
   }
-
-  #interestAll = true;
-  #interestTypes = new Set<string>();
-  #interestSource: ((type: string) => boolean) | null = null;
 
   #onEnvelope(env: Envelope, from: number): void {
     switch (env.t) {
@@ -233,8 +221,7 @@ export class ActorHost {
         this.detach(env.thread, env.e);
         return;
       case 'interest':
-        this.#interestAll = env.all;
-        this.#interestTypes = new Set(env.types);
+        this.#interest.update(env.all, env.types);
         return;
       case 'link':
         this.attach(env.thread, new MessagePortTransport(env.port));
@@ -360,33 +347,7 @@ export class ActorHost {
 
   /** Puts a runnable actor on the run queue. */
   schedule(cell: ActorCell): void {
-    if (cell.scheduled) return;
-    cell.scheduled = true;
-    this.#runQueue.push(cell);
-    if (!this.#drainScheduled && !this.#draining) {
-      this.#drainScheduled = true;
-      queueMicrotask(this.#drainBound);
-    }
-  }
-
-  #drain(): void {
-    this.#drainScheduled = false;
-    this.#draining = true;
-    let budget = DRAIN_BUDGET;
-    try {
-      for (let cell = this.#runQueue.shift(); cell !== undefined; cell = this.#runQueue.shift()) {
-        cell.scheduled = false;
-        budget -= this.lifecycle.run(cell, THROUGHPUT);
-        if (budget <= 0 && this.#runQueue.size > 0) {
-          // Yield so timers, I/O and heartbeats get a turn, then carry on.
-          this.#drainScheduled = true;
-          setImmediate(this.#drainBound);
-          return;
-        }
-      }
-    } finally {
-      this.#draining = false;
-    }
+    this.#scheduler.schedule(cell);
   }
 
   /** Counts processed messages (host-level). */
