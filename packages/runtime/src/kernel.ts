@@ -9,7 +9,6 @@ import {
   StartTimeoutError,
   SystemStoppedError,
   ThreadCrashedError,
-  deserializeError,
 } from './errors.js';
 import type { EventBus } from './events.js';
 import type { ActorHost } from './host.js';
@@ -24,6 +23,7 @@ import { DeathWatch } from './death-watch.js';
 import { StartWatchdog } from './start-watchdog.js';
 import { BehaviorNumbers } from './behavior-numbers.js';
 import { SUPERVISOR_EXPORT, SUPERVISOR_MODULE } from './supervisor-behavior.js';
+import { handleNotice, type NoticeTarget } from './notices.js';
 import type { ThreadPool } from './thread-pool.js';
 
 /**
@@ -61,7 +61,8 @@ export class Kernel {
     this.#deathWatch = new DeathWatch(this.index, (thread, env) => {
       if (this.isUp(thread)) this.#host.route(thread, env);
     });
-    host.setNoticeSink((env) => this.#onNotice(env));
+    const notices: NoticeTarget = { index: this.index, bus, flow: this.#flow, nextSeq: () => this.nextSeq(), watch: (watcher, target, on) => this.watch(watcher, target, on) };
+    host.setNoticeSink((env) => handleNotice(env, notices));
   }
 
   /** Starts the root guardian (path `/`), which supervises every top-level actor. */
@@ -262,63 +263,6 @@ export class Kernel {
     }
     entry.needsFullStart = true;
     waiter.reject(new StartTimeoutError(entry.ref.path, entry.wire.startTimeoutMs));
-  }
-
-  // ---- notices from hosts -----------------------------------------------------------------
-
-  #onNotice(env: Envelope): void {
-    switch (env.t) {
-      case 'ev':
-        this.#bus.publish(env.ev);
-        return;
-      case 'watch':
-        this.watch(env.watcher, env.target, env.on);
-        return;
-      case 'started': {
-        const entry = this.index.byId.get(env.id);
-        const waiter = entry?.onStarted;
-        if (entry === undefined || waiter == null) return;
-        entry.onStarted = null;
-        if (env.e === undefined) waiter.resolve();
-        else waiter.reject(deserializeError(env.e));
-        return;
-      }
-      case 'halted': {
-        const entry = this.index.byId.get(env.id);
-        const waiter = entry?.onHalted;
-        if (entry !== undefined && waiter != null) {
-          entry.onHalted = null;
-          waiter.resolve();
-        }
-        return;
-      }
-      case 'failed': {
-        const entry = this.index.byId.get(env.id);
-        if (entry === undefined) return;
-        entry.status = 'failed';
-        entry.lastError = env.e;
-        this.#bus.publish({ type: 'actor-failed', time: Date.now(), ref: entry.ref, error: env.e });
-        if (!entry.terminating) this.#flow.exit(entry, { kind: 'failed', error: env.e, incident: `fail:${++this.#seq}` });
-        return;
-      }
-      case 'stopped': {
-        const entry = this.index.byId.get(env.id);
-        if (entry === undefined) return;
-        const waiter = entry.onStopped;
-        if (waiter !== null) {
-          entry.onStopped = null;
-          waiter.resolve();
-          return;
-        }
-        // Unrequested: the actor stopped itself. Its supervisor decides, by restart type.
-        entry.needsFullStart = true;
-        entry.status = 'stopped';
-        if (!entry.terminating) this.#flow.exit(entry, { kind: 'stopped', reason: env.reason });
-        return;
-      }
-      default:
-        return;
-    }
   }
 
   // ---- stop -------------------------------------------------------------------------------
