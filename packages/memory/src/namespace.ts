@@ -215,6 +215,12 @@ export class MemoryNamespace {
 
 /** A client of the namespace behind `handle` for the actor whose `ctx` is given, on its thread (see {@link NamespaceContext}). */
 export function openNamespace(handle: NamespaceHandle, ctx: NamespaceContext): MemoryNamespace {
+  if (typeof handle?.config?.name !== 'string' || !(handle.config.shared?.header instanceof SharedArrayBuffer)) {
+    throw new InvalidArgumentError('handle', 'must be a handle from memory.handle(name)');
+  }
+  if (typeof ctx?.ask !== 'function' || typeof ctx.blocking !== 'function' || typeof ctx.self?.path !== 'string') {
+    throw new InvalidArgumentError('ctx', "must be the actor's context (ask, blocking, self)");
+  }
   return new MemoryNamespace(handle, (target, message, options) => ctx.ask(target, message, options), ctx.self.path, ctx);
 }
 

@@ -3,7 +3,7 @@ import { clustered, recordEvents, waitForEvent } from '@apiary/testkit';
 import type { ActorRef } from '@apiary/runtime';
 import { readFileSync, statSync } from 'node:fs';
 import { Index } from 'usearch';
-import { VectorMemory, MemoryErrorCodes, EmbedderErrorCodes, type MemoryHit } from '../src/index.ts';
+import { VectorMemory, MemoryErrorCodes, EmbedderErrorCodes, openNamespace, type MemoryHit, type NamespaceContext, type NamespaceHandle } from '../src/index.ts';
 import { memorySuite, vec, DIMS } from './fixtures/suite.ts';
 import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
 import { NamespaceReader, scanBoundMs } from '../src/reader.ts';
@@ -255,6 +255,12 @@ test('namespaces are separate, and bad input gets typed errors', async (ctx) => 
   assert.is(await codeOf(a.add({ id: 'zero', vector: new Array<number>(DIMS).fill(0) })), MemoryErrorCodes.INVALID_VECTOR);
   assert.is(await codeOf(a.search([1, 2, 3])), MemoryErrorCodes.DIMENSION_MISMATCH);
   assert.throws(() => ctx.memory.get('nope'), (e: { code?: string }) => e.code === MemoryErrorCodes.UNKNOWN_NAMESPACE);
+  // openNamespace wants a handle and an actor's context: an ask function alone (the old form) is refused.
+  const invalid = (field: string) => (e: { code?: string; message?: string }) => e.code === 'APIARY_ERR_INVALID_ARGUMENT' && (e.message ?? '').includes(field);
+  const actorLike = { ask: async () => undefined, blocking: <T>(fn: () => T): T => fn(), self: { path: '/user/x' } } as unknown as NamespaceContext;
+  assert.throws(() => openNamespace(a.handle, (() => undefined) as unknown as NamespaceContext), invalid('ctx'));
+  assert.throws(() => openNamespace({} as NamespaceHandle, actorLike), invalid('handle'));
+  assert.is(openNamespace(a.handle, actorLike).name, 'ns-a');
   assert.is(await codeOf(ctx.memory.create('ns-a', { dimensions: DIMS })), MemoryErrorCodes.NAMESPACE_EXISTS);
   // A batch with one bad entry fails whole, naming the entry.
   const batch = [0, 1, 2].map((i) => ({ id: `batch${i}`, vector: i === 2 ? vec(data, 1).map((x, j) => (j === 5 ? Number.POSITIVE_INFINITY : x)) : vec(data, 1) }));
