@@ -16,15 +16,27 @@ export const INDEX_THREADS = Math.min(2, availableParallelism());
 /** Resolves after the event loop has run once (timers, the heartbeat, other actors' messages). */
 export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** How {@link addSlots} inserts. */
+export interface AddOptions {
+  /** The key of a slot, for an index built under a new numbering (a compacting rebuild); default the slot. */
+  readonly keyOf?: (slot: number) => number;
+  /**
+   * One vector at a time on the calling thread, whatever the batch: a rebuild nobody asked for
+   * leaves the other cores alone (see BACKGROUND_SLICE in owner.ts). Default: on INDEX_THREADS
+   * threads when {@link concurrently} says so.
+   */
+  readonly oneThread?: boolean;
+}
+
 /**
- * Adds the rows of `slots` (committed, live, each not in `index` yet) to `index`, keyed by slot, or
- * by `keyOf(slot)` for an index built under a new numbering (a compacting rebuild). Rows never
- * change once committed, and the buffers cannot grow under the call (only the owner's thread grows
- * them).
+ * Adds the rows of `slots` (committed, live, each not in `index` yet) to `index`, keyed as `options`
+ * says. Rows never change once committed, and the buffers cannot grow under the call (only the
+ * owner's thread grows them).
  */
-export function addSlots(index: Index, views: SharedViews, slots: readonly number[], keyOf?: (slot: number) => number): void {
+export function addSlots(index: Index, views: SharedViews, slots: readonly number[], options: AddOptions = {}): void {
   if (slots.length === 0) return;
   const { dimensions } = views;
+  const { keyOf, oneThread = false } = options;
   const keys = keyOf === undefined ? BigUint64Array.from(slots, (slot) => BigInt(slot)) : BigUint64Array.from(slots, (slot) => BigInt(keyOf(slot)));
   // Slots in one run (no deletion among them: a bulk load) go to the index as a view of their
   // shared rows, which the binding's add reads in place (byteOffset honoured, tested); others are
@@ -33,9 +45,7 @@ export function addSlots(index: Index, views: SharedViews, slots: readonly numbe
   const vectors =
     slots[slots.length - 1]! - first + 1 === slots.length ? views.vectors.subarray(views.row(first), views.row(first) + slots.length * dimensions) : gather(views, slots);
   try {
-    // Concurrent insertion builds a slightly looser graph (a few in a thousand self-queries missed
-    // on small sets, measured): small batches go in one at a time.
-    if (slots.length >= INDEX_SLICE) index.add(keys, vectors, INDEX_THREADS);
+    if (!oneThread && concurrently(index.size(), slots.length)) index.add(keys, vectors, INDEX_THREADS);
     else addEach(index, keys, vectors, dimensions);
   } catch (error) {
     // A batch that failed part-way left some of its keys in the index: add the rest one by one, so
@@ -44,6 +54,22 @@ export function addSlots(index: Index, views: SharedViews, slots: readonly numbe
     if (!keys.every((key) => index.contains(key) === true)) throw error;
   }
 }
+
+/**
+ * Whether a batch of `batch` vectors goes into an index of `size` entries on INDEX_THREADS threads.
+ * Concurrent insertion builds a slightly looser graph: in a small index, a few in a thousand
+ * self-queries missed (measured at 300-400 entries with small batches), so there small batches go
+ * in one at a time. From INDEX_SLICE entries on the looseness did not show (self-recall 0.9998-1.0
+ * for 8,192 entries added in batches of 64-1,024 to 2,048 and 16,384, seeded clustered 384-d data)
+ * and two threads took 0.5-0.8 of the time of one, so a batch of CONCURRENT_BATCH or more goes
+ * concurrently there: the steady writes of a swarm, and the last part of a bulk load.
+ */
+export function concurrently(size: number, batch: number): boolean {
+  return batch >= INDEX_SLICE || (size >= INDEX_SLICE && batch >= CONCURRENT_BATCH);
+}
+
+/** The smallest batch worth starting the binding's threads for (they start anew at every call). */
+const CONCURRENT_BATCH = 64;
 
 /** The live (not deleted) slots in [from, to), in order. */
 export function liveSlots(views: SharedViews, from: number, to: number): number[] {

@@ -1,6 +1,6 @@
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { indexOptions, type NamespaceConfig } from './config.js';
-import { addSlots, gather, INDEX_SLICE, INDEX_THREADS, liveSlots } from './indexing.js';
+import { addSlots, gather, type AddOptions, INDEX_SLICE, INDEX_THREADS, liveSlots } from './indexing.js';
 import { SlotRenumbering, worthCompacting } from './compaction.js';
 import type { SharedViews } from './shared-state.js';
 
@@ -94,6 +94,8 @@ export class LayoutRebuild {
   /** The new numbering the index is built under, when this rebuild compacts the slots (see compaction.ts). */
   readonly numbering: SlotRenumbering | null;
   readonly #keyOf: ((slot: number) => number) | undefined;
+  /** How the slices go in: a slice under INDEX_SLICE (a background rebuild) one vector at a time, on this thread alone. */
+  readonly #insert: AddOptions;
 
   /**
    * `slice`: entries inserted per step. INDEX_SLICE (the default) inserts on INDEX_THREADS threads,
@@ -112,6 +114,7 @@ export class LayoutRebuild {
     this.tombstones = upTo - live.length;
     this.numbering = worthCompacting(this.tombstones, upTo, views.handles.deleted.maxByteLength) ? new SlotRenumbering(views, upTo) : null;
     this.#keyOf = this.numbering === null ? undefined : (slot) => this.numbering!.keyOf(slot);
+    this.#insert = { keyOf: this.#keyOf, oneThread: slice < INDEX_SLICE };
     if (live.length < MIN_GROUPED) {
       this.groups = 1;
       this.#order = live;
@@ -160,14 +163,14 @@ export class LayoutRebuild {
     if (this.#built < this.#order.length) {
       const slice = this.#order.slice(this.#built, this.#built + this.#slice);
       this.#built += slice.length;
-      addSlots(this.index, this.#views, slice.filter((slot) => !this.#views.isDeleted(slot)), this.#keyOf);
+      addSlots(this.index, this.#views, slice.filter((slot) => !this.#views.isDeleted(slot)), this.#insert);
       return false;
     }
     if (this.#caughtUp < indexed) {
       const end = Math.min(indexed, this.#caughtUp + this.#slice);
       const fresh = liveSlots(this.#views, this.#caughtUp, end);
       this.#caughtUp = end;
-      addSlots(this.index, this.#views, fresh, this.#keyOf);
+      addSlots(this.index, this.#views, fresh, this.#insert);
       return this.#caughtUp === indexed;
     }
     return true;

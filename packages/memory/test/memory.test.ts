@@ -10,6 +10,7 @@ import { NamespaceReader, scanBoundMs } from '../src/reader.ts';
 import { snapshotPath } from '../src/config.ts';
 import { ioBoundMs } from '../src/index-files.ts';
 import { recordingContext } from './fixtures/blocking.ts';
+import { concurrently, INDEX_SLICE } from '../src/indexing.ts';
 
 const test = memorySuite('vector memory');
 const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'no error', (e: { code?: string }) => e.code ?? 'no code');
@@ -414,6 +415,17 @@ test('batches of any size keep indexing: a small one that grows the index does n
   let found = 0;
   for (let i = 5_000; i < 7_048; i += 100) if ((await ns.search(vec(data, i), { k: 1 }))[0]?.id === `b${i}`) found++;
   assert.ok(found >= 19, `${found} of 21 entries of the last batch found themselves`);
+});
+
+test('small batches go into a small index one at a time, and into a grown one on two threads', () => {
+  // Two-thread inserts loosened a graph of a few hundred entries (self-recall 0.970 once in the
+  // owner-crash test); from INDEX_SLICE entries on, a batch of 64 or more is worth the threads.
+  assert.is(concurrently(0, INDEX_SLICE), true); // a bulk load's first slice
+  assert.is(concurrently(300, 100), false);
+  assert.is(concurrently(INDEX_SLICE - 1, INDEX_SLICE - 1), false);
+  assert.is(concurrently(INDEX_SLICE, 904), true);
+  assert.is(concurrently(100_000, 63), false); // a handful: not worth starting threads
+  assert.is(concurrently(100_000, 64), true);
 });
 
 test('the index holds each entry under its own vector, from rows read in place and from rows gathered around deletions', async (ctx) => {
