@@ -3,6 +3,7 @@ import type { Index } from 'usearch';
 import type { ActorContext, DeferredReply } from '@apiary/runtime';
 import { H, setLayoutCounts } from './shared-state.js';
 import type { SharedWriter } from './writer.js';
+import type { RowPrefaulter } from './prefault.js';
 import type { NamespaceReader } from './reader.js';
 import { snapshotPath, type NamespaceConfig } from './config.js';
 import type { Persistence } from './persistence.js';
@@ -38,6 +39,8 @@ export interface OwnerState {
    */
   published: boolean;
   timer: ReturnType<typeof setInterval> | null;
+  /** Touches the rows of the next writes while the thread is idle. */
+  readonly prefaulter: RowPrefaulter;
   /** The owner's actor context: where its events go, and how it runs calls that hold the thread. */
   readonly ctx: Pick<ActorContext<OwnerMessage>, 'publish' | 'wants' | 'blocking'>;
   /** The optimize under way, who started it, and the asks waiting for it. */

@@ -2,6 +2,7 @@ import { Index } from 'usearch';
 import { defineBehavior, ErrorReply, InvalidArgumentError, serializeError, toError } from '@apiary/runtime';
 import { H, layoutCounts, type EntryRecord, type LayoutCounts } from './shared-state.js';
 import { SharedWriter } from './writer.js';
+import { RowPrefaulter } from './prefault.js';
 import { NamespaceReader, type MemoryHit } from './reader.js';
 import { indexOptions, type NamespaceConfig } from './config.js';
 import { Persistence } from './persistence.js';
@@ -88,6 +89,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
       lastSnapshotMs: 0,
       published: false,
       timer: null,
+      prefaulter: new RowPrefaulter(writer),
       ctx,
       rebuild: null,
       lastWriteAt: Date.now(),
@@ -208,6 +210,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
   preRestart(state) {
     // A restarted owner starts a new timer and reopens the log: this incarnation lets go of its own.
     if (state.timer !== null) clearInterval(state.timer);
+    state.prefaulter.stop();
     abandonRebuild(state, 'the owner restarted');
     state.persistence?.close();
     state.reader.close();
@@ -215,6 +218,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
 
   async postStop(state) {
     if (state.timer !== null) clearInterval(state.timer);
+    state.prefaulter.stop();
     abandonRebuild(state, 'the owner stopped');
     if (state.persistence !== null) {
       await indexInSlices(state);
@@ -252,6 +256,7 @@ async function add(state: OwnerState, entries: readonly MemoryEntry[], queueFlus
     state.flushQueued = true;
     queueFlush();
   }
+  state.prefaulter.ahead(prepared.length);
   return { written: prepared.length };
 }
 
