@@ -22,7 +22,7 @@ export interface AddOptions {
   readonly keyOf?: (slot: number) => number;
   /**
    * One vector at a time on the calling thread, whatever the batch: a rebuild nobody asked for
-   * leaves the other cores alone (see BACKGROUND_SLICE in owner.ts). Default: on INDEX_THREADS
+   * leaves the other cores alone (see BACKGROUND_SLICE in owner-optimize.ts). Default: on INDEX_THREADS
    * threads when {@link concurrently} says so.
    */
   readonly oneThread?: boolean;

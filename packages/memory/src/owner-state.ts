@@ -11,12 +11,12 @@ import { MemoryStorageError } from './errors.js';
 import type { LayoutRebuild, OptimizeReport, OptimizeTrigger } from './layout.js';
 import type { SnapshotTrigger } from './events.js';
 import type { OwnerMessage } from './owner.js';
-import { saveIndex } from './index-files.js';
+import { saveIndex, type IndexSaver } from './index-files.js';
 import { addSlots, INDEX_SLICE, liveSlots, yieldToLoop } from './indexing.js';
 
 /*
  * How a namespace's owner keeps its index and the published snapshots up to date with the writes in
- * shared memory (its message handlers are in owner.ts, its start in recovery.ts).
+ * shared memory (its message handlers are in owner.ts, its optimize in owner-optimize.ts, its start in recovery.ts).
  */
 
 /** A namespace owner's state (one per incarnation of the owner actor). */
@@ -30,6 +30,8 @@ export interface OwnerState {
   /** Slots below this are in `index`. */
   indexed: number;
   flushQueued: boolean;
+  /** A `snapshot-due` message is in the owner's mailbox. */
+  snapshotQueued: boolean;
   lastSnapshot: number;
   /** How long the last snapshot took to write (ms): snapshots of a big index are spaced by it. */
   lastSnapshotMs: number;
@@ -64,7 +66,7 @@ export async function* chunksWithRoom<T>(state: OwnerState, entries: readonly T[
   for (let from = 0; from < entries.length; from += chunk) {
     const part = entries.slice(from, from + chunk);
     if (from > 0) await yieldToLoop();
-    if (tailOf(state.writer) + part.length > tailCapacity) await flush(state, true);
+    if (tailOf(state.writer) + part.length > tailCapacity) await snapshotForced(state);
     yield part;
   }
 }
@@ -102,22 +104,40 @@ export function indexPending(state: OwnerState, limit = Number.POSITIVE_INFINITY
   state.published = false;
 }
 
-/** Indexes and snapshots when the policy (or `force`, a full tail) says so. */
-export async function flush(state: OwnerState, force: boolean): Promise<void> {
+/**
+ * Indexes what is pending (when the namespace is past its index threshold); true when the policy
+ * says a snapshot is due. The owner does not save it here but queues it behind the messages already
+ * in its mailbox (see `snapshot-due` in owner.ts), so that writes waiting there go into the same
+ * snapshot: during a bulk load, a snapshot between a call's two messages was saved again at once
+ * (the index had changed), a third of the saves of a 100,000 load.
+ */
+export async function flush(state: OwnerState): Promise<boolean> {
   const { config, writer } = state;
-  const committed = writer.committed();
   const { covered } = writer.snapshot();
-  const pending = committed - covered;
-  if (!force && (pending === 0 || (covered === 0 && Atomics.load(writer.header, H.LIVE) < config.indexThreshold))) return;
+  const pending = writer.committed() - covered;
+  if (pending === 0 || (covered === 0 && Atomics.load(writer.header, H.LIVE) < config.indexThreshold)) return false;
   await indexInSlices(state);
-  if (force) return publishSnapshot(state, 'tail-full');
+  return snapshotDue(state);
+}
+
+/** Whether the policy says a snapshot is due now (writes not in the published one, and the duty allows). */
+export function snapshotDue(state: OwnerState): boolean {
+  const { config, writer } = state;
+  const pending = writer.committed() - writer.snapshot().covered;
+  if (pending === 0) return false;
   const sinceLast = Date.now() - state.lastSnapshot;
   const due = pending >= config.snapshotEveryWrites || sinceLast >= config.snapshotEveryMs;
   // Writing a snapshot costs time in proportion to the whole index (~0.1 s at 100,000 x 384), so a
   // fixed write count between snapshots would make a bulk load quadratic. Keep snapshot writing
   // under SNAPSHOT_DUTY of the owner's time: the tail, searched by brute force, grows meanwhile, up
   // to its capacity, which forces a snapshot whatever the duty.
-  if (due && sinceLast * SNAPSHOT_DUTY >= state.lastSnapshotMs * (1 - SNAPSHOT_DUTY)) publishSnapshot(state, 'policy');
+  return due && sinceLast * SNAPSHOT_DUTY >= state.lastSnapshotMs * (1 - SNAPSHOT_DUTY);
+}
+
+/** Indexes everything pending and publishes a snapshot now: the tail is full. */
+async function snapshotForced(state: OwnerState): Promise<void> {
+  await indexInSlices(state);
+  publishSnapshot(state, 'tail-full');
 }
 
 /** The share of the owner's time that writing snapshots may take when writes keep coming. */
@@ -158,4 +178,9 @@ export function announceSnapshot(state: OwnerState, previous: number, started: n
   // Readers that mapped the old file keep their mapping; unlinking only drops the name.
   const old = snapshotPath(config, previous);
   if (previous > 0 && existsSync(old)) unlinkSync(old);
+}
+
+/** How a checkpoint of `state` saves its index: in a blocking section of the owner's thread. */
+export function indexSaver(state: OwnerState): IndexSaver {
+  return (index, path) => saveIndex(state.ctx, index, path, state.config);
 }

@@ -1,5 +1,5 @@
 import { Index } from 'usearch';
-import { defineBehavior, ErrorReply, InvalidArgumentError, serializeError, toError } from '@apiary/runtime';
+import { defineBehavior, ErrorReply, InvalidArgumentError, toError } from '@apiary/runtime';
 import { H, layoutCounts, type EntryRecord, type LayoutCounts } from './shared-state.js';
 import { SharedWriter } from './writer.js';
 import { RowPrefaulter } from './prefault.js';
@@ -10,13 +10,12 @@ import { checkedEntry, type VectorInput } from './vectors.js';
 import { checkEntryFields, type MemoryEntry } from './entry.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 import { MemoryStorageError, OptimizeError } from './errors.js';
-import { LayoutRebuild, type OptimizeReport, type OptimizeTrigger } from './layout.js';
-import { chunksWithRoom, flush, indexInSlices, markDeleted, publishSnapshot, resetLayout, type OwnerState } from './owner-state.js';
+import type { OptimizeReport } from './layout.js';
+import { chunksWithRoom, flush, indexInSlices, indexSaver, markDeleted, publishSnapshot, resetLayout, snapshotDue, type OwnerState } from './owner-state.js';
+import { abandonRebuild, optimizeStep, OwnerMustRestart, publishOptimizeFailed, startRebuild } from './owner-optimize.js';
 import { autoOptimizeDue } from './auto-optimize.js';
-import { CompactionInterrupted, publishCompacted } from './compaction.js';
 import { recoverFromShared, restoreFromDisk } from './recovery.js';
-import { saveIndex, type IndexSaver } from './index-files.js';
-import { INDEX_SLICE, yieldToLoop } from './indexing.js';
+import { yieldToLoop } from './indexing.js';
 import type { RecoverySource } from './events.js';
 
 /** What the owner of a namespace understands. */
@@ -30,6 +29,8 @@ export type OwnerMessage =
   | { readonly type: 'optimize' }
   /** @internal The owner's own: the next slice of a running optimize. */
   | { readonly type: 'optimize-step' }
+  /** @internal The owner's own: a snapshot the policy wants, queued behind the writes waiting (see `flush`). */
+  | { readonly type: 'snapshot-due' }
   | { readonly type: 'stats' }
   | { readonly type: 'flush' };
 
@@ -85,6 +86,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
       index: new Index(indexOptions(config)),
       indexed: 0,
       flushQueued: false,
+      snapshotQueued: false,
       lastSnapshot: Date.now(),
       lastSnapshotMs: 0,
       published: false,
@@ -166,12 +168,21 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
             ctx.tell(ctx.self, { type: 'optimize-step' });
           }
           return undefined;
+        case 'snapshot-due':
+          state.snapshotQueued = false;
+          // Writes that came in meanwhile go into it; a snapshot published meanwhile may have made it moot.
+          await indexInSlices(state);
+          if (snapshotDue(state)) publishSnapshot(state, 'policy');
+          return undefined;
         case 'flush': {
           state.flushQueued = false;
           // Time spent indexing writes counts as writing: during a bulk load the adds queued behind a
           // long flush are not quiet time.
           const before = state.indexed;
-          await flush(state, false);
+          if ((await flush(state)) && !state.snapshotQueued) {
+            state.snapshotQueued = true;
+            ctx.tell(ctx.self, { type: 'snapshot-due' });
+          }
           if (state.indexed !== before) state.lastWriteAt = Date.now();
           const { header, handles } = state.writer;
           const facts = {
@@ -274,100 +285,6 @@ function remove(state: OwnerState, ids: readonly string[]): { readonly deleted: 
   return { deleted: slots.length };
 }
 
-/** A failure after which the owner must not go on (its restart makes things whole): see optimizeStep. */
-class OwnerMustRestart extends Error {
-  constructor(cause: unknown) {
-    super('the owner must restart', { cause });
-  }
-}
-
-/**
- * Entries a step of an automatic rebuild inserts: one at a time on the owner's thread, ~25-70 ms a
- * step at 384-d here, where a step of INDEX_SLICE on two threads holds the thread ~0.1-0.25 s.
- * Measured at 50,000 x 384: the rebuild took 6.5 s against 4.6 s, and an actor on the owner's
- * thread answered in 27 ms p99 / 49 ms at most during it, against 116-150 ms p50 / 156-204 ms at
- * most. A rebuild nobody asked for should not stall the actors it shares a thread with;
- * `optimize()` callers get the fast one.
- */
-const BACKGROUND_SLICE = 256;
-
-/** Starts a rebuild (none is under way); its slices follow as `optimize-step` messages (`next`). */
-async function startRebuild(state: OwnerState, trigger: OptimizeTrigger, next: () => void): Promise<void> {
-  // Everything written so far goes into the old index first: the rebuild starts from it.
-  await indexInSlices(state);
-  const job = new LayoutRebuild(state.config, state.writer, state.indexed, trigger === 'auto' ? BACKGROUND_SLICE : INDEX_SLICE);
-  state.rebuild = { job, trigger, waiters: [] };
-  next();
-}
-
-/**
- * One slice of the optimize under way; true when it is over (done or failed). Done: the new index
- * replaces the old one in this same turn (no write can come between the catch-up and the swap), a
- * snapshot publishes it, and a persistence checkpoint keeps its layout across restarts.
- */
-async function optimizeStep(state: OwnerState): Promise<boolean> {
-  const { job, trigger, waiters } = state.rebuild!;
-  let report: OptimizeReport;
-  let renumbered = false;
-  let readerPauseMs = 0;
-  try {
-    if (!job.step(state.indexed)) return false;
-    const index = job.finish(state.indexed);
-    if (job.numbering !== null) {
-      readerPauseMs = publishCompacted(state, index, job.numbering);
-      renumbered = true;
-    } else {
-      state.index = index;
-      state.published = false;
-      publishSnapshot(state, 'optimized');
-    }
-    resetLayout(state, job.size); // before the checkpoint, which keeps the counts
-    if (state.persistence !== null) {
-      await indexInSlices(state);
-      await state.persistence.checkpoint(state.index, state.writer, state.indexed, indexSaver(state));
-    }
-    report = {
-      namespace: state.config.name,
-      trigger,
-      entries: job.size,
-      tombstonesDropped: job.tombstones,
-      groups: job.groups,
-      steps: job.steps,
-      slotsReclaimed: job.numbering?.dropped ?? 0,
-      readerPauseMs: Math.round(readerPauseMs * 1000) / 1000,
-      ms: Date.now() - job.startedAt,
-      snapshotVersion: state.writer.snapshot().version,
-    };
-  } catch (error) {
-    abandonRebuild(state, 'the rebuild failed', error);
-    // After a compaction the write log's slot numbers are the old ones, so it must not take another
-    // write: the owner fails, and its restart recovers from shared memory and checkpoints afresh.
-    // A move that failed part-way left shared memory inconsistent: the owner fails too (loudly).
-    if ((renumbered && state.persistence !== null) || error instanceof CompactionInterrupted) throw new OwnerMustRestart(error);
-    return true;
-  }
-  state.rebuild = null;
-  for (const waiter of waiters) waiter.resolve(report);
-  if (state.ctx.wants('memory-optimized')) state.ctx.publish({ type: 'memory-optimized', time: Date.now(), namespace: state.config.name, report });
-  return true;
-}
-
-/** Drops the optimize under way (the old index stays), failing the asks that wait for it. */
-function abandonRebuild(state: OwnerState, reason: string, cause?: unknown): void {
-  if (state.rebuild === null) return;
-  const { waiters } = state.rebuild;
-  state.rebuild = null;
-  // No automatic retry until the index grows again: a rebuild that failed once would likely fail again.
-  resetLayout(state, state.index.size());
-  const error = new OptimizeError(state.config.name, reason, cause);
-  for (const waiter of waiters) waiter.resolve(new ErrorReply(error));
-  publishOptimizeFailed(state, error);
-}
-
-function publishOptimizeFailed(state: OwnerState, error: OptimizeError): void {
-  if (state.ctx.wants('memory-optimize-failed')) state.ctx.publish({ type: 'memory-optimize-failed', time: Date.now(), namespace: state.config.name, error: serializeError(error) });
-}
-
 const layoutStats = (counts: LayoutCounts): Pick<MemoryStats, 'laidOut' | 'insertedSinceLayout' | 'removedSinceLayout'> => ({
   laidOut: counts.laidOut,
   insertedSinceLayout: counts.insertedSince,
@@ -392,9 +309,4 @@ function stats(state: OwnerState): MemoryStats {
     optimizing: state.rebuild !== null,
     ...layoutStats(layoutCounts(writer.header)),
   };
-}
-
-/** How a checkpoint of `state` saves its index: in a blocking section of the owner's thread. */
-function indexSaver(state: OwnerState): IndexSaver {
-  return (index, path) => saveIndex(state.ctx, index, path, state.config);
 }

@@ -1,5 +1,5 @@
 import * as assert from 'uvu/assert';
-import { clustered, recordEvents, waitForEvent } from '@apiary/testkit';
+import { clustered } from '@apiary/testkit';
 import type { ActorRef } from '@apiary/runtime';
 import { readFileSync, statSync } from 'node:fs';
 import { Index } from 'usearch';
@@ -112,36 +112,6 @@ test('searches merge the published snapshot and the tail; deletes and replacemen
   assert.is(moved[0]?.id, 'a7');
   assert.not.ok((await ns.search(vec(data, 7), { k: 3 })).some((h) => h.id === 'a7'));
   assert.is((await ns.stats()).live, 600 - 2);
-});
-
-test('a forced snapshot saves only an index that changed since the last one (a delete counts); each save is a memory-snapshot event', async (ctx) => {
-  const recorded = recordEvents(ctx.system.events);
-  const ns = await ctx.memory.create('resave', { dimensions: DIMS, indexThreshold: 64, snapshotEveryMs: 60_000 });
-  const data = clustered(300, DIMS, 4, 5);
-  await ns.add(Array.from({ length: 300 }, (_, i) => ({ id: `r${i}`, vector: vec(data, i) })));
-  const first = await ns.snapshot();
-  assert.is(first.snapshotCovered, 300);
-  const again = await ns.snapshot();
-  assert.is(again.snapshotVersion, first.snapshotVersion); // nothing new: no file written
-  await ns.delete('r9');
-  const afterDelete = await ns.snapshot();
-  assert.is(afterDelete.snapshotVersion, first.snapshotVersion + 1);
-  assert.is(afterDelete.snapshotCovered, 300);
-  assert.not.ok((await ns.search(vec(data, 9), { k: 3 })).some((h) => h.id === 'r9'));
-  await ns.add({ id: 'r300', vector: vec(data, 9) });
-  const afterAdd = await ns.snapshot();
-  assert.is(afterAdd.snapshotVersion, first.snapshotVersion + 2);
-  assert.is(afterAdd.snapshotCovered, 301);
-  assert.is((await ns.search(vec(data, 9), { k: 1 }))[0]?.id, 'r300');
-  // Events from one thread arrive in order: once the last one is here, every earlier one is too.
-  await waitForEvent(ctx.system.events, 'memory-snapshot', (e) => e.namespace === 'resave' && e.version === afterAdd.snapshotVersion, 5_000).catch(() => undefined);
-  recorded.stop();
-  const saves = recorded.ofType('memory-snapshot').filter((e) => e.namespace === 'resave');
-  assert.equal(
-    saves.map((e) => [e.version, e.covered, e.trigger]),
-    [first.snapshotVersion, first.snapshotVersion + 1, first.snapshotVersion + 2].map((v, i) => [v, i === 2 ? 301 : 300, 'requested']),
-  );
-  assert.ok(saves.every((e) => e.ms >= 0 && e.time > 0));
 });
 
 test('a full namespace refuses a batch whole (MemoryCapacityError, nothing written); replaced entries keep their slots until a rebuild', async (ctx) => {
