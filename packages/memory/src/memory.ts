@@ -54,6 +54,11 @@ export class VectorMemory {
   readonly #options: VectorMemoryOptions;
   readonly #root: string;
   readonly #namespaces = new Map<string, NamespaceHandle>();
+  /**
+   * The create or drop under way on a name (its name is reserved meanwhile: null in #namespaces),
+   * settled either way: a drop or stop waits for it, so neither misses an owner still starting.
+   */
+  readonly #settling = new Map<string, Promise<void>>();
 
   private constructor(system: ActorSystem, options: VectorMemoryOptions, root: string) {
     this.#system = system;
@@ -87,21 +92,25 @@ export class VectorMemory {
     if (this.#namespaces.has(name)) throw new NamespaceExistsError(name, 'create it once, then get() it');
     const config = this.#config(name, options);
     this.#namespaces.set(name, null as never); // reserve the name while the owner starts
-    try {
-      const owner = (await this.#system.spawn(memoryOwner, {
-        name: `memory.${name}`,
-        props: config,
-        placement: this.#options.placement ?? 'least-loaded',
-        startTimeoutMs: this.#options.startTimeoutMs ?? 600_000,
-        shutdownTimeoutMs: this.#options.stopTimeoutMs ?? 120_000,
-      })) as ActorRef<OwnerMessage, unknown>;
-      const handle: NamespaceHandle = { config, owner };
-      this.#namespaces.set(name, handle);
-      return this.#client(handle);
-    } catch (error) {
-      this.#namespaces.delete(name);
-      throw error;
-    }
+    const creating = (async (): Promise<NamespaceHandle> => {
+      try {
+        const owner = (await this.#system.spawn(memoryOwner, {
+          name: `memory.${name}`,
+          props: config,
+          placement: this.#options.placement ?? 'least-loaded',
+          startTimeoutMs: this.#options.startTimeoutMs ?? 600_000,
+          shutdownTimeoutMs: this.#options.stopTimeoutMs ?? 120_000,
+        })) as ActorRef<OwnerMessage, unknown>;
+        const handle: NamespaceHandle = { config, owner };
+        this.#namespaces.set(name, handle);
+        return handle;
+      } catch (error) {
+        this.#namespaces.delete(name);
+        throw error;
+      }
+    })();
+    this.#settle(name, creating);
+    return this.#client(await creating);
   }
 
   /** A client of an existing namespace; UnknownNamespaceError if there is none of that name. */
@@ -123,23 +132,30 @@ export class VectorMemory {
    * snapshot files. `deleteData: true` also deletes its persistence directory, so that a namespace
    * created again under the name starts empty; without it, one created again takes the entries
    * back. Writes not yet answered fail (the owner stopped). The name stays taken until the drop is
-   * done. An unknown name, or one still being created, fails with UnknownNamespaceError.
+   * done. A namespace still being created is dropped once it is (a client the create returns is
+   * then closed); an unknown name, or one whose create failed or that another drop took first,
+   * fails with UnknownNamespaceError.
    */
   async drop(name: string, options: { readonly deleteData?: boolean } = {}): Promise<void> {
-    const handle = this.handle(name);
     if (options.deleteData !== undefined && typeof options.deleteData !== 'boolean') throw new InvalidArgumentError('deleteData', 'must be a boolean');
+    await this.#settling.get(name);
+    const handle = this.handle(name);
     this.#namespaces.set(name, null as never); // taken while it stops: a create() now would race its files
-    try {
-      await this.#system.stop(handle.owner).catch(() => undefined);
-      close(handle);
-      const { snapshotDir, fileStem, persistDir } = handle.config;
-      for (const file of readdirSync(snapshotDir)) {
-        if (file.startsWith(`${fileStem}.`)) rmSync(join(snapshotDir, file), { force: true });
+    const dropping = (async (): Promise<void> => {
+      try {
+        await this.#system.stop(handle.owner).catch(() => undefined);
+        close(handle);
+        const { snapshotDir, fileStem, persistDir } = handle.config;
+        for (const file of readdirSync(snapshotDir)) {
+          if (file.startsWith(`${fileStem}.`)) rmSync(join(snapshotDir, file), { force: true });
+        }
+        if (options.deleteData === true && persistDir !== null) rmSync(persistDir, { recursive: true, force: true });
+      } finally {
+        this.#namespaces.delete(name);
       }
-      if (options.deleteData === true && persistDir !== null) rmSync(persistDir, { recursive: true, force: true });
-    } finally {
-      this.#namespaces.delete(name);
-    }
+    })();
+    this.#settle(name, dropping);
+    await dropping;
   }
 
   /** Names of the namespaces. */
@@ -147,8 +163,12 @@ export class VectorMemory {
     return [...this.#namespaces.keys()];
   }
 
-  /** Stops every owner (each writes its checkpoint when persistent) and removes the snapshot files. */
+  /**
+   * Stops every owner (each writes its checkpoint when persistent) and removes the snapshot files,
+   * after the creates and drops under way (a namespace being created is stopped with the others).
+   */
   async stop(): Promise<void> {
+    while (this.#settling.size > 0) await Promise.all(this.#settling.values());
     for (const handle of this.#namespaces.values()) {
       if (handle === null) continue;
       await this.#system.stop(handle.owner).catch(() => undefined);
@@ -156,6 +176,18 @@ export class VectorMemory {
     }
     this.#namespaces.clear();
     if (existsSync(this.#root)) rmSync(this.#root, { recursive: true, force: true });
+  }
+
+  /** Registers `work` as the operation under way on `name` until it settles (whether it succeeds or fails). */
+  #settle(name: string, work: Promise<unknown>): void {
+    const settled: Promise<void> = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#settling.set(name, settled);
+    void settled.then(() => {
+      if (this.#settling.get(name) === settled) this.#settling.delete(name);
+    });
   }
 
   #client(handle: NamespaceHandle): MemoryNamespace {

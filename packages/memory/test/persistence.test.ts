@@ -69,6 +69,44 @@ test('drop(): the namespace closes on every thread, its files go; created again 
   }
 });
 
+test('drop() and stop() wait for a create under way: its owner is stopped, not left running, and its client is closed', async () => {
+  const system = await ActorSystem.start({ threads: 2 });
+  const memory = await VectorMemory.start(system);
+  const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'no error', (e: { code?: string }) => e.code ?? 'no code');
+  const options = { dimensions: 16, autoOptimize: false } as const;
+  const vector = Array.from({ length: 16 }, (_, i) => i + 1);
+  try {
+    const live = await memory.create('live', options);
+    assert.ok(system.registry.get(live.handle.owner.id) !== undefined, 'a running owner is in the registry');
+    await memory.drop('live');
+    assert.is(system.registry.get(live.handle.owner.id), undefined, 'a dropped one is not');
+    // Not awaited: the drop comes while the owner starts (it used to fail with UnknownNamespaceError
+    // and leave the owner running under a name nobody could drop).
+    const creating = memory.create('early', options);
+    const dropping = memory.drop('early');
+    const again = codeOf(memory.drop('early')); // the second drop finds it gone
+    const ns = await creating;
+    await dropping;
+    assert.is(await again, MemoryErrorCodes.UNKNOWN_NAMESPACE);
+    assert.not.ok(memory.names().includes('early'));
+    assert.is(system.registry.get(ns.handle.owner.id), undefined, 'its owner stopped');
+    assert.is(await codeOf(ns.search(vector, { k: 1 })), MemoryErrorCodes.UNKNOWN_NAMESPACE);
+    // A failed create leaves nothing to drop.
+    const failing = codeOf(memory.create('bad', { dimensions: 16, quantization: 'i4' as 'f32' }));
+    assert.is(await codeOf(memory.drop('bad')), MemoryErrorCodes.UNKNOWN_NAMESPACE);
+    assert.is(await failing, 'APIARY_ERR_INVALID_ARGUMENT');
+    // stop() while a create is under way stops that owner too.
+    const late = memory.create('late', options);
+    await memory.stop();
+    const lateNs = await late;
+    assert.is(memory.names().length, 0);
+    assert.is(await codeOf(lateNs.search(vector, { k: 1 })), MemoryErrorCodes.UNKNOWN_NAMESPACE);
+  } finally {
+    await memory.stop();
+    await system.stop();
+  }
+});
+
 test('a persistent namespace compacted by optimize() and then killed comes back whole: checkpoint and log agree on the new numbering', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'apiary-memory-test-'));
   try {
