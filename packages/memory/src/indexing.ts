@@ -14,8 +14,9 @@ const INDEX_CORES = Math.min(2, availableParallelism());
  * a core taken by anything else (another thread of this process, the host's other tenants) held the
  * whole batch back while the other core sat idle. With two per core the scheduler moves the shares
  * still waiting to the core that is free. Measured here over whole 100,000 x 384 loads, in turns in
- * one process: 4 threads took 0.93-0.95 of the time of 2 in three runs in a busy period and 0.98 in
- * a quiet one (8: between the two), with the same recall (0.995-0.997 against 0.991-0.997).
+ * one process: 4 threads took 0.90-0.96 of the time of 2 in six runs and 0.98 in a quiet one (3: the
+ * same as 2; 8: between 2 and 4), with the same recall (0.995-0.997 against 0.991-0.997) and search
+ * p50.
  *
  * Always the same count: the binding sizes the index's per-thread contexts by the `threads` of the
  * insert that last grew its capacity, and a later insert with more threads fails part-way ("Reserve
