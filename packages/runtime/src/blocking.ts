@@ -21,7 +21,11 @@ export interface BlockingOptions {
 /** Bytes of a thread's blocking cell (one BigInt64: epoch ms, the bound of the section under way or the end of the last one; 0 before any). */
 export const BLOCKING_CELL_BYTES = 8;
 
-/** The worker-side end: runs synchronous calls inside declared sections. */
+/**
+ * The worker-side end: runs synchronous calls inside declared sections (`ActorContext.blocking`).
+ * Made with a null cell it runs them as the main thread does: checked, with no heartbeat to tell,
+ * which is what a test harness that runs behaviors without threads wants.
+ */
 export class BlockingSections {
   readonly #cell: BigInt64Array | null;
 

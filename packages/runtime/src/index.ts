@@ -50,7 +50,7 @@ export type {
   StopReason,
   Terminated,
 } from './behavior.js';
-export type { BlockingOptions } from './blocking.js';
+export { BlockingSections, type BlockingOptions } from './blocking.js';
 export type { ActorRef } from './ref.js';
 export type { Replied, ReplyToken } from './error-reply.js';
 export type {

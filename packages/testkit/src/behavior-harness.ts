@@ -1,4 +1,10 @@
-import { DeferredReply, ErrorReply, type ActorContext, type ActorRef, type ApiaryEvent, type Behavior, type ChildSpec, type Replied, type Signal } from '@apiary/runtime';
+import { BlockingSections, DeferredReply, ErrorReply, type ActorContext, type ActorRef, type ApiaryEvent, type Behavior, type ChildSpec, type Replied, type Signal } from '@apiary/runtime';
+
+/** A blocking section the behavior ran under test (`ctx.blocking`): its declared bound and how long it took. */
+export interface BlockingSection {
+  readonly maxMs: number;
+  readonly ms: number;
+}
 
 /** A message the behavior sent while under test. */
 export interface Outgoing {
@@ -25,6 +31,12 @@ export class BehaviorHarness<P, M, S, R> {
   readonly watched = new Set<string>();
   /** Events the behavior published. */
   readonly published: ApiaryEvent[] = [];
+  /**
+   * The blocking sections the behavior ran, in order. Their options are checked as in an actor
+   * system (a bad `maxMs` throws InvalidArgumentError); there is no heartbeat to miss, so a section
+   * that outlasts its bound only shows here (`ms` above `maxMs`).
+   */
+  readonly blockingSections: BlockingSection[] = [];
   stopped = false;
   #state!: S;
   readonly #behavior: Behavior<P, M, S, R>;
@@ -43,6 +55,7 @@ export class BehaviorHarness<P, M, S, R> {
       this.outbox.push({ kind, to, message });
     };
     const harness = this;
+    const sections = new BlockingSections(null);
     this.#ctx = {
       self,
       thread: 0,
@@ -71,8 +84,16 @@ export class BehaviorHarness<P, M, S, R> {
         return new DeferredReply<R2>((value) => harness.#deferred.get(delivery)?.(value), { thread: 0, ask: delivery });
       },
       answer: (token, value) => void harness.#deferred.get(token.ask)?.(value),
-      // No heartbeat in a harness: the call runs as on the main thread.
-      blocking: (fn) => fn(),
+      // No heartbeat in a harness: the call runs as on the main thread, and is recorded.
+      blocking: (fn, blockingOptions) =>
+        sections.run(() => {
+          const started = performance.now();
+          try {
+            return fn();
+          } finally {
+            this.blockingSections.push({ maxMs: blockingOptions.maxMs, ms: performance.now() - started });
+          }
+        }, blockingOptions),
       startChild: <T, R2>(_sup: ActorRef, _spec: ChildSpec<T, R2>): Promise<ActorRef<T, R2>> =>
         Promise.reject(new Error('BehaviorHarness: startChild needs a running actor system')),
     };

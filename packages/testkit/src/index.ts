@@ -8,4 +8,4 @@ export { BehaviorHarness } from './behavior-harness.js';
 export { clustered, topical, row } from './vectors.js';
 
 export type { EventSource } from './probes.js';
-export type { HarnessOptions, Outgoing } from './behavior-harness.js';
+export type { BlockingSection, HarnessOptions, Outgoing } from './behavior-harness.js';

@@ -25,6 +25,29 @@ test('the behavior harness runs handlers without threads and records what they s
   assert.is(h.state.count, 0);
 });
 
+export const loader = defineBehavior(import.meta.url, 'loader', {
+  setup: () => ({ loaded: 0 }),
+  receive(state, msg: { maxMs: number }, ctx) {
+    return ctx.blocking(() => ++state.loaded, { maxMs: msg.maxMs });
+  },
+});
+
+test('the behavior harness checks and records blocking sections as an actor system runs them', async () => {
+  const h = await BehaviorHarness.start(loader, {});
+  assert.is(await h.deliver({ maxMs: 5_000 }), 1);
+  assert.equal(h.blockingSections.map((s) => s.maxMs), [5_000]);
+  assert.ok(h.blockingSections[0]!.ms >= 0 && h.blockingSections[0]!.ms < 5_000);
+  for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    const error = await h.deliver({ maxMs: bad }).then(
+      () => null,
+      (e: { code?: string }) => e.code,
+    );
+    assert.is(error, 'APIARY_ERR_INVALID_ARGUMENT', `maxMs ${bad}`);
+  }
+  assert.is(h.state.loaded, 1, 'a refused section does not run');
+  assert.is(h.blockingSections.length, 1, 'nor is it recorded');
+});
+
 test('the manual clock fires timers in due order only when advanced', async () => {
   const clock = new ManualClock();
   const fired: string[] = [];
