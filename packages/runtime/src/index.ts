@@ -50,7 +50,8 @@ export type {
   StopReason,
   Terminated,
 } from './behavior.js';
-export { BlockingSections, type BlockingOptions } from './blocking.js';
+export { BlockingSections } from './blocking.js';
+export type { BlockingOptions } from './blocking.js';
 export type { ActorRef } from './ref.js';
 export type { Replied, ReplyToken } from './error-reply.js';
 export type {
