@@ -93,8 +93,10 @@ export class LayoutRebuild {
   readonly #slice: number;
   /** The new numbering the index is built under, when this rebuild compacts the slots (see compaction.ts). */
   readonly numbering: SlotRenumbering | null;
-  readonly #keyOf: ((slot: number) => number) | undefined;
-  /** How the slices go in: a slice under INDEX_SLICE (a background rebuild) one vector at a time, on this thread alone. */
+  /**
+   * How the slices go in: keyed by the new numbering when there is one, and a slice under
+   * INDEX_SLICE (a background rebuild) one vector at a time, on this thread alone.
+   */
   readonly #insert: AddOptions;
 
   /**
@@ -113,8 +115,8 @@ export class LayoutRebuild {
     const live = liveSlots(views, 0, upTo);
     this.tombstones = upTo - live.length;
     this.numbering = worthCompacting(this.tombstones, upTo, views.handles.deleted.maxByteLength) ? new SlotRenumbering(views, upTo) : null;
-    this.#keyOf = this.numbering === null ? undefined : (slot) => this.numbering!.keyOf(slot);
-    this.#insert = { keyOf: this.#keyOf, oneThread: slice < INDEX_SLICE };
+    const { numbering } = this;
+    this.#insert = { keyOf: numbering === null ? undefined : (slot) => numbering.keyOf(slot), oneThread: slice < INDEX_SLICE };
     if (live.length < MIN_GROUPED) {
       this.groups = 1;
       this.#order = live;
@@ -183,7 +185,7 @@ export class LayoutRebuild {
   finish(indexed: number): Index {
     for (let slot = 0; slot < indexed; slot++) {
       if (!this.#views.isDeleted(slot)) continue;
-      const key = this.#keyOf === undefined ? slot : this.#keyOf(slot);
+      const key = this.numbering === null ? slot : this.numbering.keyOf(slot);
       if (key >= 0 && this.index.contains(BigInt(key)) === true) this.index.remove(BigInt(key)); // -1: dropped, never in
     }
     return this.index;
