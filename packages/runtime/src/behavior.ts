@@ -92,6 +92,14 @@ export interface ActorContext<M = unknown> {
    * that cannot be sliced. Throws InvalidArgumentError for a `maxMs` that is not positive and finite.
    */
   blocking<T>(fn: () => T, options: BlockingOptions): T;
+  /**
+   * Runs a synchronous call into a native addon (a USearch search, say) and returns its result. The
+   * runtime never terminates a thread in the middle of one (a crash drill, a missed heartbeat,
+   * `stop()`): it waits for the call to return and lets no new one start. Terminated mid-call, an
+   * addon built with C++ exceptions aborts the whole process. Costs a few atomic operations; a long
+   * call still needs `blocking` for the heartbeat. Throws InvalidArgumentError if `fn` is no function.
+   */
+  nativeCall<T>(fn: () => T): T;
   /** Starts a child under a supervisor (OTP's start_child); works from any thread. */
   startChild<T = unknown, R = unknown>(supervisor: ActorRef, spec: ChildSpec<T, R>): Promise<ActorRef<T, R>>;
 }

@@ -146,6 +146,10 @@ export class CellContext implements ActorContext {
     return this.cell.host.blocking.run(fn, options);
   }
 
+  nativeCall<T>(fn: () => T): T {
+    return this.cell.host.native.run(fn);
+  }
+
   startChild<T, R>(supervisorRef: ActorRef, spec: ChildSpec<T, R>): Promise<ActorRef<T, R>> {
     return this.cell.host.startChild(supervisorRef, spec, this.cell.ref);
   }

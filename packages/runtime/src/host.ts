@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { BlockingSections } from './blocking.js';
+import { NativeCalls } from './native-calls.js';
 import type { AskOptions, SendOptions } from './behavior.js';
 import type { ActorCell } from './cell.js';
 import { assertCloneable } from './cloneable.js';
@@ -39,6 +40,8 @@ export class ActorHost {
   readonly clock: Clock;
   /** Declared blocking sections of this thread (see ActorContext.blocking). */
   readonly blocking: BlockingSections;
+  /** The fence of this thread's native calls (see ActorContext.nativeCall). */
+  readonly native: NativeCalls;
   readonly lifecycle: Lifecycle;
   readonly #links: (Link | undefined)[] = [];
   readonly #maxBatch: number;
@@ -50,9 +53,10 @@ export class ActorHost {
   readonly #scheduler: Scheduler;
   readonly #interest = new EventInterestView();
 
-  constructor(thread: number, options: { maxBatch: number; clock?: Clock; blockingCell?: SharedArrayBuffer }) {
+  constructor(thread: number, options: { maxBatch: number; clock?: Clock; blockingCell?: SharedArrayBuffer; nativeCell?: SharedArrayBuffer }) {
     this.thread = thread;
     this.blocking = new BlockingSections(options.blockingCell ?? null);
+    this.native = new NativeCalls(options.nativeCell ?? null);
     this.#maxBatch = options.maxBatch;
     this.clock = options.clock ?? systemClock;
     this.#requests = new PendingRequests(this.clock);

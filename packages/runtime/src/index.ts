@@ -51,6 +51,7 @@ export type {
   Terminated,
 } from './behavior.js';
 export { BlockingSections } from './blocking.js';
+export { NativeCalls } from './native-calls.js';
 export type { BlockingOptions } from './blocking.js';
 export type { ActorRef } from './ref.js';
 export type { Replied, ReplyToken } from './error-reply.js';

@@ -109,6 +109,8 @@ export interface HostWorkerData {
   readonly maxBatch: number;
   /** The thread's blocking cell, shared with the pool's heartbeat check (see blocking.ts). */
   readonly blocking: SharedArrayBuffer;
+  /** The thread's native-call cell, shared with the pool's termination (see native-calls.ts). */
+  readonly native: SharedArrayBuffer;
 }
 
 /** The host's control API, exposed over comlink on the control channel (not on the message hot path). */

@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import { ThreadCrashedError, serializeError } from './errors.js';
 import type { ActorHost } from './host.js';
 import { BLOCKING_CELL_BYTES, silentSince } from './blocking.js';
+import { NATIVE_CELL_BYTES, closeNativeFence } from './native-calls.js';
 import { comlinkEndpoint } from './comlink-endpoint.js';
 import type { Envelope, HostControl, HostWorkerData } from './protocol.js';
 import { MessagePortTransport } from './transport.js';
@@ -41,6 +42,8 @@ interface Slot {
   generation: number;
   /** The thread's blocking cell (see blocking.ts); a fresh one per worker started. */
   blocking: SharedArrayBuffer;
+  /** The thread's native-call cell (see native-calls.ts); a fresh one per worker started. */
+  native: SharedArrayBuffer;
   missed: boolean;
 }
 
@@ -104,7 +107,7 @@ export class ThreadPool {
     const slot = this.#slots[thread];
     if (slot?.worker != null) {
       slot.crashReason ??= 'terminated on request';
-      await slot.worker.terminate();
+      await terminateFenced(slot.worker, slot.native);
     }
   }
 
@@ -119,7 +122,7 @@ export class ThreadPool {
         slot.controlPort?.close();
         slot.controlPort = null;
         slot.up = false;
-        await slot.worker?.terminate();
+        if (slot.worker !== null) await terminateFenced(slot.worker, slot.native);
         slot.worker = null;
       }),
     );
@@ -130,7 +133,7 @@ export class ThreadPool {
     const ready = new Promise<void>((resolve) => {
       markReady = resolve;
     });
-    return { worker: null, control: null, controlPort: null, up: false, ready, markReady, crashReason: null, downSince: 0, generation: 0, missed: false, blocking: new SharedArrayBuffer(BLOCKING_CELL_BYTES) };
+    return { worker: null, control: null, controlPort: null, up: false, ready, markReady, crashReason: null, downSince: 0, generation: 0, missed: false, blocking: new SharedArrayBuffer(BLOCKING_CELL_BYTES), native: new SharedArrayBuffer(NATIVE_CELL_BYTES) };
   }
 
   async #spawn(thread: number, replaced: boolean): Promise<void> {
@@ -146,6 +149,7 @@ export class ThreadPool {
       tsx: this.#options.tsx,
       maxBatch: this.#options.maxBatch,
       blocking: (slot.blocking = new SharedArrayBuffer(BLOCKING_CELL_BYTES)),
+      native: (slot.native = new SharedArrayBuffer(NATIVE_CELL_BYTES)),
     };
     const worker = new Worker(new URL('./bootstrap.mjs', import.meta.url), {
       workerData,
@@ -240,7 +244,7 @@ export class ThreadPool {
             return;
           }
           slot.crashReason ??= `no heartbeat for ${Date.now() - sent} ms` + (since > sent ? `, ${Date.now() - since} ms of it outside blocking sections` : '');
-          void worker.terminate();
+          void terminateFenced(worker, slot.native);
         });
       };
       timer = setTimeout(check, this.#options.heartbeatTimeoutMs);
@@ -254,4 +258,10 @@ export class ThreadPool {
       );
     }
   }
+}
+
+/** Terminates `worker` once no native call is under way on it (see native-calls.ts). */
+async function terminateFenced(worker: Worker, native: SharedArrayBuffer): Promise<void> {
+  await closeNativeFence(native);
+  await worker.terminate();
 }

@@ -10,7 +10,7 @@ import type { HostControl, HostWorkerData } from './protocol.js';
 import { MessagePortTransport } from './transport.js';
 
 const data = workerData as HostWorkerData;
-const host = new ActorHost(data.thread, { maxBatch: data.maxBatch, blockingCell: data.blocking });
+const host = new ActorHost(data.thread, { maxBatch: data.maxBatch, blockingCell: data.blocking, nativeCell: data.native });
 host.attach(0, new MessagePortTransport(data.data));
 
 const control: HostControl = {

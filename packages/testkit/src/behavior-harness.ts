@@ -1,4 +1,4 @@
-import { BlockingSections, DeferredReply, ErrorReply, type ActorContext, type ActorRef, type ApiaryEvent, type Behavior, type ChildSpec, type Replied, type Signal } from '@apiary/runtime';
+import { BlockingSections, DeferredReply, NativeCalls, ErrorReply, type ActorContext, type ActorRef, type ApiaryEvent, type Behavior, type ChildSpec, type Replied, type Signal } from '@apiary/runtime';
 
 /** A blocking section the behavior ran under test (`ctx.blocking`): its declared bound and how long it took. */
 export interface BlockingSection {
@@ -37,6 +37,8 @@ export class BehaviorHarness<P, M, S, R> {
    * that outlasts its bound only shows here (`ms` above `maxMs`).
    */
   readonly blockingSections: BlockingSection[] = [];
+  /** How many native calls (`ctx.nativeCall`) the behavior made; there is no thread to fence. */
+  nativeCalls = 0;
   stopped = false;
   #state!: S;
   readonly #behavior: Behavior<P, M, S, R>;
@@ -56,6 +58,7 @@ export class BehaviorHarness<P, M, S, R> {
     };
     const harness = this;
     const sections = new BlockingSections(null);
+    const natives = new NativeCalls(null);
     this.#ctx = {
       self,
       thread: 0,
@@ -94,6 +97,10 @@ export class BehaviorHarness<P, M, S, R> {
             this.blockingSections.push({ maxMs: blockingOptions.maxMs, ms: performance.now() - started });
           }
         }, blockingOptions),
+      nativeCall: (fn) => {
+        this.nativeCalls++;
+        return natives.run(fn);
+      },
       startChild: <T, R2>(_sup: ActorRef, _spec: ChildSpec<T, R2>): Promise<ActorRef<T, R2>> =>
         Promise.reject(new Error('BehaviorHarness: startChild needs a running actor system')),
     };
