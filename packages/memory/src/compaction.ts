@@ -1,4 +1,4 @@
-import type { Index } from 'usearch';
+import type { FencedIndex } from './native-index.js';
 import { H, type SharedViews } from './shared-state.js';
 import { announceSnapshot, saveSnapshot, type OwnerState } from './owner-state.js';
 
@@ -86,7 +86,7 @@ export function moveBoundMs(slots: number, dimensions: number, recordBytes: numb
  * blocking section: a thread killed for missed heartbeats in the middle of it would leave the slots
  * half moved, which no owner can recover from (see recovery.ts).
  */
-export function publishCompacted(state: OwnerState, index: Index, numbering: SlotRenumbering): number {
+export function publishCompacted(state: OwnerState, index: FencedIndex, numbering: SlotRenumbering): number {
   const { writer } = state;
   const started = Date.now();
   const previous = writer.snapshot().version;

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { Index } from 'usearch';
+import type { FencedIndex } from './native-index.js';
 import type { SharedViews } from './shared-state.js';
 
 /** Slots indexed between two turns of the event loop (~0.4 s at 384-d on this machine's cores). */
@@ -45,7 +45,7 @@ export interface AddOptions {
  * says. Rows never change once committed, and the buffers cannot grow under the call (only the
  * owner's thread grows them).
  */
-export function addSlots(index: Index, views: SharedViews, slots: readonly number[], options: AddOptions = {}): void {
+export function addSlots(index: FencedIndex, views: SharedViews, slots: readonly number[], options: AddOptions = {}): void {
   if (slots.length === 0) return;
   const { dimensions } = views;
   const { keyOf, oneThread = false } = options;
@@ -63,7 +63,7 @@ export function addSlots(index: Index, views: SharedViews, slots: readonly numbe
     // A batch that failed part-way left some of its keys in the index: add the rest one by one, so
     // that the caller can move on (else every later attempt would fail on the same duplicate keys).
     addEach(index, keys, vectors, dimensions);
-    if (!keys.every((key) => index.contains(key) === true)) throw error;
+    if (!keys.every((key) => index.contains(key))) throw error;
   }
 }
 
@@ -102,8 +102,8 @@ export function gather(views: SharedViews, slots: readonly number[]): Float32Arr
  * Inserts the keys not in the index yet, one vector at a time: each runs on one thread, while the
  * binding is still told INDEX_THREADS.
  */
-function addEach(index: Index, keys: BigUint64Array, vectors: Float32Array, dimensions: number): void {
+function addEach(index: FencedIndex, keys: BigUint64Array, vectors: Float32Array, dimensions: number): void {
   for (let i = 0; i < keys.length; i++) {
-    if (index.contains(keys[i]!) !== true) index.add(keys[i]!, vectors.subarray(i * dimensions, (i + 1) * dimensions), INDEX_THREADS);
+    if (!index.contains(keys[i]!)) index.add(keys[i]!, vectors.subarray(i * dimensions, (i + 1) * dimensions), INDEX_THREADS);
   }
 }

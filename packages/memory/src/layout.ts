@@ -1,4 +1,5 @@
-import { Index, MetricKind, ScalarKind } from 'usearch';
+import { MetricKind, ScalarKind } from 'usearch';
+import { FencedIndex, type ThreadContext } from './native-index.js';
 import { indexOptions, type NamespaceConfig } from './config.js';
 import { addSlots, gather, type AddOptions, INDEX_SLICE, INDEX_THREADS, liveSlots } from './indexing.js';
 import { SlotRenumbering, worthCompacting } from './compaction.js';
@@ -69,7 +70,7 @@ const ASSIGN_PER_SLICE = 4;
  */
 export class LayoutRebuild {
   /** The index being built. */
-  readonly index: Index;
+  readonly index: FencedIndex;
   /** Slots below this were live or deleted when the rebuild began; later ones come in the catch-up. */
   readonly upTo: number;
   readonly groups: number;
@@ -79,7 +80,7 @@ export class LayoutRebuild {
   /** Entries to group, then their group. */
   readonly #rest: number[];
   readonly #groupOf: Int32Array;
-  readonly #pivots: Index | null;
+  readonly #pivots: FencedIndex | null;
   /** Slot of pivot key -> group number. */
   readonly #pivotGroup: Map<number, number>;
   #assigned = 0;
@@ -106,12 +107,12 @@ export class LayoutRebuild {
    * of that thread, and the other cores, their share. The rebuild also renumbers the slots without
    * the deleted ones (see compaction.ts) when `worthCompacting` says so.
    */
-  constructor(config: NamespaceConfig, views: SharedViews, upTo: number, slice = INDEX_SLICE) {
+  constructor(config: NamespaceConfig, views: SharedViews, ctx: ThreadContext, upTo: number, slice = INDEX_SLICE) {
     this.#views = views;
     this.#slice = slice;
     this.upTo = upTo;
     this.#caughtUp = upTo;
-    this.index = new Index(indexOptions(config));
+    this.index = new FencedIndex(indexOptions(config), ctx);
     const live = liveSlots(views, 0, upTo);
     this.tombstones = upTo - live.length;
     this.numbering = worthCompacting(this.tombstones, upTo, views.handles.deleted.maxByteLength) ? new SlotRenumbering(views, upTo) : null;
@@ -135,7 +136,7 @@ export class LayoutRebuild {
     this.groups = pivots.length;
     this.#pivotGroup = new Map(pivots.map((slot, group) => [slot, group]));
     // Exact enough: an HNSW graph of a few hundred nodes searched with ef 64 finds the nearest.
-    this.#pivots = new Index({ dimensions: config.dimensions, metric: MetricKind.IP, quantization: ScalarKind.F32, connectivity: 16, expansion_add: 128, expansion_search: 64, multi: false });
+    this.#pivots = new FencedIndex({ dimensions: config.dimensions, metric: MetricKind.IP, quantization: ScalarKind.F32, connectivity: 16, expansion_add: 128, expansion_search: 64, multi: false }, ctx);
     addSlots(this.#pivots, views, pivots);
   }
 
@@ -182,11 +183,11 @@ export class LayoutRebuild {
    * Removes what was deleted after it went into the new index; then the index holds exactly the
    * live slots below `indexed` (the caller checked `step(indexed)` in this same turn).
    */
-  finish(indexed: number): Index {
+  finish(indexed: number): FencedIndex {
     for (let slot = 0; slot < indexed; slot++) {
       if (!this.#views.isDeleted(slot)) continue;
       const key = this.numbering === null ? slot : this.numbering.keyOf(slot);
-      if (key >= 0 && this.index.contains(BigInt(key)) === true) this.index.remove(BigInt(key)); // -1: dropped, never in
+      if (key >= 0 && this.index.contains(BigInt(key))) this.index.remove(BigInt(key)); // -1: dropped, never in
     }
     return this.index;
   }
@@ -195,7 +196,7 @@ export class LayoutRebuild {
     // Assigning is ~4x cheaper an entry than inserting: steps of 4 slices (8,192 at INDEX_SLICE).
     const slice = this.#rest.slice(this.#assigned, this.#assigned + this.#slice * ASSIGN_PER_SLICE);
     // A copy: the binding's search is not given shared memory.
-    const keys = this.#pivots!.search(gather(this.#views, slice), 1, INDEX_THREADS).keys;
+    const keys = this.#pivots!.search(gather(this.#views, slice), 1, INDEX_THREADS);
     for (let i = 0; i < slice.length; i++) this.#groupOf[this.#assigned + i] = this.#pivotGroup.get(Number(keys[i]))!;
     this.#assigned += slice.length;
     if (this.#assigned < this.#rest.length) return;

@@ -9,7 +9,7 @@ import { autoOptimizePolicy } from './auto-optimize.js';
 import { memoryOwner, type OwnerMessage } from './owner.js';
 import { forgetReader, MemoryNamespace, type NamespaceHandle } from './namespace.js';
 import { NamespaceExistsError, UnknownNamespaceError } from './errors.js';
-import type { BlockingContext } from './index-files.js';
+import type { ThreadContext } from './native-index.js';
 
 /** Options of a {@link VectorMemory}. Every default is listed. */
 export interface VectorMemoryOptions {
@@ -36,7 +36,7 @@ export interface VectorMemoryOptions {
 const NAMESPACE = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,100}$/;
 
 /** How the main thread's clients run their calls (see `VectorMemory.get`). */
-const MAIN_THREAD: BlockingContext = { blocking: (fn) => fn() };
+const MAIN_THREAD: ThreadContext = { blocking: (fn) => fn(), nativeCall: (fn) => fn() };
 
 /**
  * The shared vector memory of an actor system: namespaces (per agent, per swarm, a global one), each

@@ -8,7 +8,7 @@ import { H, type EntryRecord } from './shared-state.js';
 import { checkEntryVector, scaleInto, type VectorInput } from './vectors.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 import { PartialAddError, UnknownNamespaceError } from './errors.js';
-import type { BlockingContext } from './index-files.js';
+import type { ThreadContext } from './native-index.js';
 
 /**
  * A namespace as plain data: its configuration (shared buffers included) and its owner. Put it in
@@ -27,9 +27,10 @@ export type Ask = (target: ActorRef<OwnerMessage, unknown>, message: OwnerMessag
  * reach the owner, `self.path` as the origin of the entries it writes, and `blocking` for the calls
  * of a search that can hold the thread for long, viewing a newly published snapshot (USearch walks
  * the whole file: ~0.4 s a million entries here) and a filtered scan of every entry, so that the
- * heartbeat check does not take a thread busy with a big namespace for a dead one.
+ * heartbeat check does not take a thread busy with a big namespace for a dead one, and `nativeCall`
+ * for every call into USearch, so that the runtime never terminates the thread in the middle of one.
  */
-export type NamespaceContext = Pick<ActorContext, 'ask' | 'blocking'> & { readonly self: { readonly path: string } };
+export type NamespaceContext = Pick<ActorContext, 'ask' | 'blocking' | 'nativeCall'> & { readonly self: { readonly path: string } };
 
 /** Options of a search. */
 export interface SearchOptions {
@@ -81,15 +82,15 @@ export class MemoryNamespace {
   readonly #handle: NamespaceHandle;
   readonly #ask: Ask;
   readonly #origin: string | null;
-  readonly #blocking: BlockingContext;
+  readonly #thread: ThreadContext;
   readonly #header: Int32Array;
 
   /** @internal Made by `openNamespace` (in an actor) and `VectorMemory` (on the main thread). */
-  constructor(handle: NamespaceHandle, ask: Ask, origin: string | null, blocking: BlockingContext) {
+  constructor(handle: NamespaceHandle, ask: Ask, origin: string | null, thread: ThreadContext) {
     this.#handle = handle;
     this.#ask = ask;
     this.#origin = origin;
-    this.#blocking = blocking;
+    this.#thread = thread;
     this.#header = new Int32Array(handle.config.shared.header);
   }
 
@@ -172,7 +173,7 @@ export class MemoryNamespace {
   searchNow(vector: VectorInput, options: Omit<SearchOptions, 'consistency'> = {}): MemoryHit[] {
     const k = options.k ?? 10;
     if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError('k', 'must be an integer >= 1');
-    return this.#reader().search(vector, k, validateFilter(options.filter), this.#blocking);
+    return this.#reader().search(vector, k, validateFilter(options.filter), this.#thread);
   }
 
   /** The namespace's figures, from its owner. */
@@ -218,8 +219,8 @@ export function openNamespace(handle: NamespaceHandle, ctx: NamespaceContext): M
   if (typeof handle?.config?.name !== 'string' || !(handle.config.shared?.header instanceof SharedArrayBuffer)) {
     throw new InvalidArgumentError('handle', 'must be a handle from memory.handle(name)');
   }
-  if (typeof ctx?.ask !== 'function' || typeof ctx.blocking !== 'function' || typeof ctx.self?.path !== 'string') {
-    throw new InvalidArgumentError('ctx', "must be the actor's context (ask, blocking, self)");
+  if (typeof ctx?.ask !== 'function' || typeof ctx.blocking !== 'function' || typeof ctx.nativeCall !== 'function' || typeof ctx.self?.path !== 'string') {
+    throw new InvalidArgumentError('ctx', "must be the actor's context (ask, blocking, nativeCall, self)");
   }
   return new MemoryNamespace(handle, (target, message, options) => ctx.ask(target, message, options), ctx.self.path, ctx);
 }

@@ -1,7 +1,7 @@
 import { ErrorReply, serializeError } from '@apiary/runtime';
 import { OptimizeError } from './errors.js';
 import { LayoutRebuild, type OptimizeReport, type OptimizeTrigger } from './layout.js';
-import { indexInSlices, indexSaver, publishSnapshot, resetLayout, type OwnerState } from './owner-state.js';
+import { indexInSlices, publishSnapshot, resetLayout, type OwnerState } from './owner-state.js';
 import { CompactionInterrupted, publishCompacted } from './compaction.js';
 import { INDEX_SLICE } from './indexing.js';
 
@@ -32,7 +32,7 @@ const BACKGROUND_SLICE = 256;
 export async function startRebuild(state: OwnerState, trigger: OptimizeTrigger, next: () => void): Promise<void> {
   // Everything written so far goes into the old index first: the rebuild starts from it.
   await indexInSlices(state);
-  const job = new LayoutRebuild(state.config, state.writer, state.indexed, trigger === 'auto' ? BACKGROUND_SLICE : INDEX_SLICE);
+  const job = new LayoutRebuild(state.config, state.writer, state.ctx, state.indexed, trigger === 'auto' ? BACKGROUND_SLICE : INDEX_SLICE);
   state.rebuild = { job, trigger, waiters: [] };
   next();
 }
@@ -61,7 +61,7 @@ export async function optimizeStep(state: OwnerState): Promise<boolean> {
     resetLayout(state, job.size); // before the checkpoint, which keeps the counts
     if (state.persistence !== null) {
       await indexInSlices(state);
-      await state.persistence.checkpoint(state.index, state.writer, state.indexed, indexSaver(state));
+      await state.persistence.checkpoint(state.index, state.writer, state.indexed);
     }
     report = {
       namespace: state.config.name,

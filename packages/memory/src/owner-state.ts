@@ -1,5 +1,4 @@
 import { existsSync, renameSync, unlinkSync } from 'node:fs';
-import type { Index } from 'usearch';
 import type { ActorContext, DeferredReply } from '@apiary/runtime';
 import { H, setLayoutCounts } from './shared-state.js';
 import type { SharedWriter } from './writer.js';
@@ -11,7 +10,7 @@ import { MemoryStorageError } from './errors.js';
 import type { LayoutRebuild, OptimizeReport, OptimizeTrigger } from './layout.js';
 import type { SnapshotTrigger } from './events.js';
 import type { OwnerMessage } from './owner.js';
-import { saveIndex, type IndexSaver } from './index-files.js';
+import type { FencedIndex } from './native-index.js';
 import { addSlots, INDEX_SLICE, liveSlots, yieldToLoop } from './indexing.js';
 
 /*
@@ -26,7 +25,7 @@ export interface OwnerState {
   readonly reader: NamespaceReader;
   readonly ids: Map<string, number>;
   readonly persistence: Persistence | null;
-  index: Index;
+  index: FencedIndex;
   /** Slots below this are in `index`. */
   indexed: number;
   flushQueued: boolean;
@@ -44,7 +43,7 @@ export interface OwnerState {
   /** Touches the rows of the next writes while the thread is idle. */
   readonly prefaulter: RowPrefaulter;
   /** The owner's actor context: where its events go, and how it runs calls that hold the thread. */
-  readonly ctx: Pick<ActorContext<OwnerMessage>, 'publish' | 'wants' | 'blocking'>;
+  readonly ctx: Pick<ActorContext<OwnerMessage>, 'publish' | 'wants' | 'blocking' | 'nativeCall'>;
   /** The optimize under way, who started it, and the asks waiting for it. */
   rebuild: { readonly job: LayoutRebuild; readonly trigger: OptimizeTrigger; readonly waiters: DeferredReply<OptimizeReport>[] } | null;
   /** Epoch ms of the last write, or of the end of the owner's indexing of writes: when quiet time starts (see auto-optimize.ts). */
@@ -155,10 +154,10 @@ export function publishSnapshot(state: OwnerState, trigger: SnapshotTrigger): vo
 }
 
 /** Writes `index` as the file of snapshot `version`, not yet published (temp file, then rename). */
-export function saveSnapshot(state: OwnerState, index: Index, version: number): void {
+export function saveSnapshot(state: OwnerState, index: FencedIndex, version: number): void {
   const path = snapshotPath(state.config, version);
   try {
-    saveIndex(state.ctx, index, `${path}.tmp`, state.config);
+    index.save(`${path}.tmp`);
     // Never rewrite a file a reader may have mapped (SIGBUS): a new name, then rename into place.
     renameSync(`${path}.tmp`, path);
   } catch (error) {
@@ -178,9 +177,4 @@ export function announceSnapshot(state: OwnerState, previous: number, started: n
   // Readers that mapped the old file keep their mapping; unlinking only drops the name.
   const old = snapshotPath(config, previous);
   if (previous > 0 && existsSync(old)) unlinkSync(old);
-}
-
-/** How a checkpoint of `state` saves its index: in a blocking section of the owner's thread. */
-export function indexSaver(state: OwnerState): IndexSaver {
-  return (index, path) => saveIndex(state.ctx, index, path, state.config);
 }

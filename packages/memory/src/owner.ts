@@ -1,4 +1,3 @@
-import { Index } from 'usearch';
 import { defineBehavior, ErrorReply, InvalidArgumentError, toError } from '@apiary/runtime';
 import { H, layoutCounts, type EntryRecord, type LayoutCounts } from './shared-state.js';
 import { SharedWriter } from './writer.js';
@@ -11,7 +10,8 @@ import { checkEntryFields, type MemoryEntry } from './entry.js';
 import { validateFilter, type MetadataFilter } from './filter.js';
 import { MemoryStorageError, OptimizeError } from './errors.js';
 import type { OptimizeReport } from './layout.js';
-import { chunksWithRoom, flush, indexInSlices, indexSaver, markDeleted, publishSnapshot, resetLayout, snapshotDue, type OwnerState } from './owner-state.js';
+import { FencedIndex } from './native-index.js';
+import { chunksWithRoom, flush, indexInSlices, markDeleted, publishSnapshot, resetLayout, snapshotDue, type OwnerState } from './owner-state.js';
 import { abandonRebuild, optimizeStep, OwnerMustRestart, publishOptimizeFailed, startRebuild } from './owner-optimize.js';
 import { autoOptimizeDue } from './auto-optimize.js';
 import { recoverFromShared, restoreFromDisk } from './recovery.js';
@@ -83,7 +83,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
       reader: new NamespaceReader(config),
       ids: new Map(),
       persistence: null,
-      index: new Index(indexOptions(config)),
+      index: new FencedIndex(indexOptions(config), ctx),
       indexed: 0,
       flushQueued: false,
       snapshotQueued: false,
@@ -112,7 +112,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
         (state as { persistence: Persistence | null }).persistence = persistence;
         // Start the log afresh from what is committed (after a crash it may hold a write that never was).
         await indexInSlices(state);
-        await persistence.checkpoint(state.index, writer, state.indexed, indexSaver(state));
+        await persistence.checkpoint(state.index, writer, state.indexed);
       }
     } catch (error) {
       throw new MemoryStorageError(config.name, 'recovery', error);
@@ -233,7 +233,7 @@ export const memoryOwner = defineBehavior(import.meta.url, 'memoryOwner', {
     abandonRebuild(state, 'the owner stopped');
     if (state.persistence !== null) {
       await indexInSlices(state);
-      await state.persistence.checkpoint(state.index, state.writer, state.indexed, indexSaver(state));
+      await state.persistence.checkpoint(state.index, state.writer, state.indexed);
       state.persistence.close();
     }
     state.reader.close();

@@ -1,10 +1,9 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Index } from 'usearch';
 import { layoutCounts, type EntryRecord, type LayoutCounts } from './shared-state.js';
 import { yieldToLoop } from './indexing.js';
 import type { SharedWriter } from './writer.js';
-import type { IndexSaver } from './index-files.js';
+import type { FencedIndex } from './native-index.js';
 
 /** One line of the write log. */
 type LogLine =
@@ -87,13 +86,13 @@ export class Persistence {
    * with a log of the writes above it, then makes it the current one and drops the others. The
    * event loop runs between blocks of lines (see `read`); the caller's actor takes no message meanwhile.
    */
-  async checkpoint(index: Index, writer: SharedWriter, covered: number, saveIndex: IndexSaver): Promise<void> {
+  async checkpoint(index: FencedIndex, writer: SharedWriter, covered: number): Promise<void> {
     const name = `cp-${nextNumber(this.dir)}`;
     const at = join(this.dir, name);
     mkdirSync(at);
     await writeLines(join(at, RECORDS), covered, (slot) => JSON.stringify({ record: writer.record(slot), deleted: writer.isDeleted(slot) }), this.fsync);
     await writeBytes(join(at, VECTORS), new Uint8Array(writer.vectors.buffer, 0, writer.row(covered) * 4), this.fsync);
-    if (covered > 0) saveIndex(index, join(at, INDEX));
+    if (covered > 0) index.save(join(at, INDEX));
     writeFile(join(at, LAYOUT), JSON.stringify(layoutCounts(writer.header)), this.fsync);
     const log: string[] = [];
     const end = writer.committed();

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
-import { Index } from 'usearch';
 import { H, readStable, SharedViews, type EntryRecord } from './shared-state.js';
 import { dot, normalizeInto, type VectorInput } from './vectors.js';
 import { matchesFilter, type MetadataFilter } from './filter.js';
 import { indexOptions, snapshotPath, type NamespaceConfig } from './config.js';
 import { MemoryStorageError, UnknownNamespaceError } from './errors.js';
-import { viewIndex, type BlockingContext } from './index-files.js';
+import { FencedIndex, type ThreadContext } from './native-index.js';
 
 /** One search result. `score` is the cosine similarity (1 = same direction). */
 export interface MemoryHit extends EntryRecord {
@@ -48,7 +47,7 @@ export const candidatePool = (k: number): number => k + Math.max(3, Math.ceil(k 
  */
 export class NamespaceReader {
   readonly views: SharedViews;
-  #index: Index | null = null;
+  #index: FencedIndex | null = null;
   /** Entries in `#index` (a viewed snapshot never changes, so this is read once). */
   #indexSize = 0;
   #version = 0;
@@ -70,7 +69,7 @@ export class NamespaceReader {
    * normalised into one buffer this reader keeps: a search is synchronous, and a fresh 384-float
    * array per search cost ~3.7 us to allocate and collect (measured), more than a record decode.
    */
-  search(vector: VectorInput, k: number, filter: MetadataFilter | undefined, ctx: BlockingContext): MemoryHit[] {
+  search(vector: VectorInput, k: number, filter: MetadataFilter | undefined, ctx: ThreadContext): MemoryHit[] {
     if (Atomics.load(this.views.header, H.CLOSED) === 1) throw new UnknownNamespaceError(this.config.name);
     const query = normalizeInto(this.config.name, this.config.dimensions, vector, this.#query, 'search');
     // The owner's compaction moves slots in place (compaction.ts): the search runs when none is
@@ -86,7 +85,7 @@ export class NamespaceReader {
   readonly #compactionTimedOut = (): Error =>
     new MemoryStorageError(this.config.name, 'search', new Error(`the owner has been compacting for over ${LAYOUT_WAIT_MS} ms: it stopped during the move`));
 
-  #search(query: Float32Array, k: number, filter: MetadataFilter | undefined, ctx: BlockingContext): MemoryHit[] {
+  #search(query: Float32Array, k: number, filter: MetadataFilter | undefined, ctx: ThreadContext): MemoryHit[] {
     this.#refresh(ctx);
     const start = this.#covered;
     const end = this.views.committed();
@@ -116,7 +115,7 @@ export class NamespaceReader {
     const size = this.#indexSize;
     const deletions = Atomics.load(this.views.header, H.COMMITTED) > Atomics.load(this.views.header, H.LIVE);
     const want = Math.min(size, candidatePool(k) + (deletions ? 8 : 0));
-    const keys = this.#index!.search(query, want, 1).keys;
+    const keys = this.#index!.search(query, want, 1);
     const deleted = this.views.deleted;
     const live = slotsOf(keys).filter((slot) => deleted[slot] === 0);
     if (live.length < Math.min(k, size) && want < size) return null;
@@ -164,8 +163,8 @@ export class NamespaceReader {
     this.#index = null;
   }
 
-  /** Views the latest snapshot if it is not the one viewed, in a blocking section of `ctx` (see index-files.ts). */
-  #refresh(ctx: BlockingContext): void {
+  /** Views the latest snapshot if it is not the one viewed, through `ctx`, the thread's calls (see native-index.ts). */
+  #refresh(ctx: ThreadContext): void {
     for (;;) {
       const { version, covered } = this.views.snapshot();
       if (version === this.#version) return;
@@ -174,9 +173,9 @@ export class NamespaceReader {
         this.#indexSize = 0;
       } else {
         const path = snapshotPath(this.config, version);
-        const index = new Index(indexOptions(this.config));
+        const index = new FencedIndex(indexOptions(this.config), ctx);
         try {
-          viewIndex(ctx, index, path);
+          index.view(path);
         } catch (error) {
           // The owner unlinks a snapshot once a newer one is out; if that raced us, read the newer one.
           if (!existsSync(path) && this.views.snapshot().version !== version) continue;
@@ -233,7 +232,7 @@ export class NamespaceReader {
     let seen: Set<number> | null = null;
     const mine: Candidate[] = [];
     for (;;) {
-      const keys = index.search(query, want, 1).keys;
+      const keys = index.search(query, want, 1);
       let found = 0;
       const taken: { slot: number; record: EntryRecord | undefined }[] = [];
       for (const slot of slotsOf(keys)) {

@@ -3,7 +3,6 @@ import { H, setLayoutCounts } from './shared-state.js';
 import { Persistence } from './persistence.js';
 import { chunksWithRoom, indexInSlices, markDeleted, publishSnapshot, type OwnerState } from './owner-state.js';
 import { yieldToLoop } from './indexing.js';
-import { loadIndex } from './index-files.js';
 
 /*
  * How a starting owner takes back what its namespace holds: from shared memory after a failure of
@@ -24,7 +23,7 @@ export async function recoverFromShared(state: OwnerState): Promise<void> {
   if (Atomics.load(writer.header, H.LAYOUT_SEQ) % 2 === 1) throw new Error('the previous owner stopped in the middle of compacting the shared memory');
   const { version, covered } = writer.snapshot();
   if (version > 0) {
-    loadIndex(state.ctx, state.index, snapshotPath(config, version));
+    state.index.load(snapshotPath(config, version));
     state.indexed = covered;
     for (let slot = 0; slot < covered; slot++) {
       if (writer.isDeleted(slot) && state.index.contains(BigInt(slot))) state.index.remove(BigInt(slot));
@@ -60,7 +59,7 @@ export async function restoreFromDisk(state: OwnerState): Promise<void> {
   // The counts at the checkpoint (the appends and deletes above counted its records as new); what
   // the log replays below adds to them. A directory of the older layout has none: all of it is new.
   if (persisted.layout !== null) setLayoutCounts(writer.header, persisted.layout);
-  if (persisted.indexPath !== null) loadIndex(state.ctx, state.index, persisted.indexPath);
+  if (persisted.indexPath !== null) state.index.load(persisted.indexPath);
   state.indexed = persisted.covered;
   // Slots between the index and the records (a directory of the layout before, cut mid-checkpoint)
   // go into the index from their rows.

@@ -21,7 +21,9 @@ test('namespaces are separate, and bad input gets typed errors', async (ctx) => 
   assert.throws(() => ctx.memory.get('nope'), (e: { code?: string }) => e.code === MemoryErrorCodes.UNKNOWN_NAMESPACE);
   // openNamespace wants a handle and an actor's context: an ask function alone (the old form) is refused.
   const invalid = (field: string) => (e: { code?: string; message?: string }) => e.code === 'APIARY_ERR_INVALID_ARGUMENT' && (e.message ?? '').includes(field);
-  const actorLike = { ask: async () => undefined, blocking: <T>(fn: () => T): T => fn(), self: { path: '/user/x' } } as unknown as NamespaceContext;
+  const actorLike = { ask: async () => undefined, blocking: <T>(fn: () => T): T => fn(), nativeCall: <T>(fn: () => T): T => fn(), self: { path: '/user/x' } } as unknown as NamespaceContext;
+  // A context without the native fence (made before nativeCall existed) is refused too.
+  assert.throws(() => openNamespace(a.handle, { ...actorLike, nativeCall: undefined } as unknown as NamespaceContext), invalid('ctx'));
   assert.throws(() => openNamespace(a.handle, (() => undefined) as unknown as NamespaceContext), invalid('ctx'));
   assert.throws(() => openNamespace({} as NamespaceHandle, actorLike), invalid('handle'));
   assert.is(openNamespace(a.handle, actorLike).name, 'ns-a');

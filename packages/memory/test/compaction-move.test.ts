@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Index } from 'usearch';
+import { FencedIndex } from '../src/native-index.ts';
 import { clustered } from '@apiary/testkit';
 import { indexOptions, type NamespaceConfig } from '../src/config.ts';
 import { createShared, H } from '../src/shared-state.ts';
@@ -39,12 +39,12 @@ test('the move and the renumbering run inside one blocking section, bounded abov
     );
     for (let slot = 0; slot < 600; slot += 3) writer.delete(slot); // 200 dead slots
     const numbering = new SlotRenumbering(writer, 600);
-    const index = new Index(indexOptions(config));
+    const ctx = recordingContext();
+    const index = new FencedIndex(indexOptions(config), ctx);
     for (let slot = 0; slot < 600; slot++) {
       const key = numbering.keyOf(slot);
-      if (key >= 0) index.add(BigInt(key), data.subarray(slot * DIMS, (slot + 1) * DIMS));
+      if (key >= 0) index.add(BigInt(key), data.subarray(slot * DIMS, (slot + 1) * DIMS), 1);
     }
-    const ctx = recordingContext();
     const { sections } = ctx;
     const seqInside: number[] = [];
     const ids = new Map(slots.filter((slot) => slot % 3 !== 0).map((slot) => [`e${slot}`, slot]));
@@ -52,9 +52,9 @@ test('the move and the renumbering run inside one blocking section, bounded abov
       config,
       writer,
       ids,
-      index: new Index(indexOptions(config)),
+      index: new FencedIndex(indexOptions(config), ctx),
       indexed: 600,
-      ctx: { blocking: ctx.blocking, publish: () => undefined, wants: () => false },
+      ctx: { blocking: ctx.blocking, nativeCall: ctx.nativeCall, publish: () => undefined, wants: () => false },
     } as unknown as OwnerState;
     const bytesBefore = Atomics.load(writer.header, H.RECORD_BYTES);
     const move = writer.moveSlots.bind(writer);

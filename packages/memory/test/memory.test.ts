@@ -8,7 +8,7 @@ import { memorySuite, vec, DIMS } from './fixtures/suite.ts';
 import { probe, type ProbeMsg } from './fixtures/behaviors.ts';
 import { NamespaceReader, scanBoundMs } from '../src/reader.ts';
 import { snapshotPath } from '../src/config.ts';
-import { ioBoundMs } from '../src/index-files.ts';
+import { ioBoundMs } from '../src/native-index.ts';
 import { recordingContext } from './fixtures/blocking.ts';
 import { concurrently, INDEX_SLICE } from '../src/indexing.ts';
 
@@ -31,7 +31,7 @@ test('a write from one thread is found at once by a search on another thread, be
   assert.is(own?.id, 'v3');
 });
 
-test('a reader views each new snapshot inside a blocking section of the searching context, bounded by the file at 20 MB/s, and only then', async (ctx) => {
+test('a reader views each new snapshot inside a blocking section and a native call of the searching context, bounded by the file at 20 MB/s, and only then', async (ctx) => {
   const ns = await ctx.memory.create('view-section', { dimensions: DIMS, indexThreshold: 64, snapshotEveryMs: 60_000 });
   const data = clustered(400, DIMS, 8, 5);
   await ns.add(Array.from({ length: 300 }, (_, i) => ({ id: `s${i}`, vector: vec(data, i) })));
@@ -41,7 +41,7 @@ test('a reader views each new snapshot inside a blocking section of the searchin
   let viewedInside: boolean[] = [];
   const view = Index.prototype.view;
   Index.prototype.view = function (this: Index, path: string): void {
-    viewedInside.push(recording.inside);
+    viewedInside.push(recording.inside && recording.insideNative);
     view.call(this, path);
   };
   try {

@@ -54,6 +54,17 @@ test('the actor runtime imports nothing LLM-specific', () => {
   }
 });
 
+test('USearch is called only through the fenced index (a thread terminated mid-call aborts the process)', () => {
+  const fenced = join('packages', 'memory', 'src', 'native-index.ts');
+  for (const { file, text } of files) {
+    // Type imports and the enums of its options are not calls into the addon; the Index class is.
+    const values = [...text.matchAll(/import\s+(?!type\b)\{([^}]*)\}\s+from\s+'usearch'/g)].flatMap((m) => m[1]!.split(',').map((name) => name.trim()));
+    const calls = values.filter((name) => name !== '' && !name.startsWith('type ') && !/^(MetricKind|ScalarKind)$/.test(name));
+    if (relative(root, file) !== fenced) assert.equal(calls, [], `${relative(root, file)} imports ${calls.join(', ')} from usearch`);
+    assert.not.match(text, /import\s+\*\s+as\s+\w+\s+from\s+'usearch'|require\('usearch'\)/, relative(root, file));
+  }
+});
+
 test('no any, no ts-ignore in package sources', () => {
   for (const { file, text } of files) {
     assert.not.match(text, /@ts-ignore|@ts-nocheck/, relative(root, file));
