@@ -8,7 +8,8 @@ import { InvalidArgumentError } from './errors.js';
  * process, every thread of it. Measured here: a worker looping USearch adds and searches, terminated
  * after a random 5-55 ms, took the process down within 10-60 terminations; fenced, it survived 300.
  *
- * So the pool never terminates a thread inside a native call. Each worker thread shares one
+ * So the pool never terminates a thread inside a native call, and at the process's exit, when Node
+ * terminates every worker itself, it first lets the calls under way return (within a bound). Each worker thread shares one
  * 8-byte cell with the main thread: [0] native calls under way (nested ones count), [1] 1 once the
  * pool means to terminate it. The thread counts a call in, then reads the flag; the pool sets the
  * flag, then waits until the count reads 0. Both sides use sequentially consistent atomics, so either
@@ -68,5 +69,22 @@ export async function closeNativeFence(buffer: SharedArrayBuffer): Promise<void>
     if (underWay === 0) return;
     const waited = Atomics.waitAsync(cell, UNDER_WAY, underWay);
     if (waited.async) await waited.value;
+  }
+}
+
+/**
+ * `closeNativeFence` for the process's 'exit' event, where nothing asynchronous runs: Node then
+ * terminates every worker thread, with the same abort. Blocks the main thread until no native call
+ * is under way or the epoch ms `until` has passed; true if none is.
+ */
+export function closeNativeFenceSync(buffer: SharedArrayBuffer, until: number): boolean {
+  const cell = new Int32Array(buffer, 0, 2);
+  Atomics.store(cell, CLOSING, 1);
+  for (;;) {
+    const underWay = Atomics.load(cell, UNDER_WAY);
+    if (underWay === 0) return true;
+    const left = until - Date.now();
+    if (left <= 0) return false;
+    Atomics.wait(cell, UNDER_WAY, underWay, left);
   }
 }

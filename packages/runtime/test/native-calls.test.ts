@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { waitForEvent } from '@apiary/testkit';
@@ -66,6 +67,14 @@ test('stopping the system waits for a native call under way, also when its actor
   await underWay(cell);
   await system.stop();
   assert.is(cell[1], 1, 'the call returned before its thread was terminated');
+});
+
+test('process.exit() during a native call: the process waits for it to return before Node terminates the thread', () => {
+  const script = new URL('./fixtures/exit-in-native-call.ts', import.meta.url).pathname;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal([child.status, child.signal], [0, null], child.stderr);
+  // Without the exit hook the call is cut in its wait when Node terminates the thread: returned 0.
+  assert.is(child.stdout.trim(), 'returned 1');
 });
 
 test('the fence: nested calls count as one; a closed fence waits for the call under way; off a worker thread calls just run', async () => {
