@@ -8,10 +8,10 @@ import { InvalidArgumentError } from './errors.js';
  * process, every thread of it. Measured here: a worker looping USearch adds and searches, terminated
  * after a random 5-55 ms, took the process down within 10-60 terminations; fenced, it survived 300.
  *
- * So the pool never terminates a thread inside a native call, and at the process's exit, when Node
- * terminates every worker itself, it first lets the calls under way return (within a bound). Each worker thread shares one
- * 8-byte cell with the main thread: [0] native calls under way (nested ones count), [1] 1 once the
- * pool means to terminate it. The thread counts a call in, then reads the flag; the pool sets the
+ * So the pool never terminates a thread inside a native call; and at the process's exit, when Node
+ * terminates every worker itself, it first lets the calls under way return (within a bound). Each
+ * worker thread shares one 8-byte cell with the main thread: [0] native calls under way (nested ones
+ * count), [1] 1 once the pool means to terminate it. The thread counts a call in, then reads the flag; the pool sets the
  * flag, then waits until the count reads 0. Both sides use sequentially consistent atomics, so either
  * the pool sees the call counted, or the thread sees the flag and does not start the call: it parks
  * in `Atomics.wait`, which termination interrupts. A call that never returns keeps its thread from
