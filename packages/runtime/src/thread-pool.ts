@@ -62,18 +62,6 @@ export class ThreadPool {
   readonly #slots: Slot[] = [];
   #heartbeat: ReturnType<typeof setInterval> | null = null;
   #stopping = false;
-  /**
-   * At process exit (`process.exit()`, the end of the event loop, an uncaught error) Node
-   * terminates the workers itself: first let their native calls return, for up to the heartbeat
-   * timeout or a longer blocking section under way (see native-calls.ts). Measured here,
-   * `process.exit()` during a worker's USearch searches aborted the process 11 times of 12.
-   */
-  readonly #atExit = (): void => {
-    const until = Date.now() + this.#options.heartbeatTimeoutMs;
-    for (const slot of this.#slots.slice(1)) {
-      if (slot.worker !== null) closeNativeFenceSync(slot.native, silentSince(slot.blocking, until));
-    }
-  };
 
   constructor(host: ActorHost, options: ThreadPoolOptions, events: ThreadPoolEvents, clock: Clock) {
     this.#host = host;
@@ -90,7 +78,7 @@ export class ThreadPool {
   /** Starts every thread and links them; resolves when all answer. */
   async start(): Promise<void> {
     for (let t = 1; t <= this.#options.threads; t++) this.#slots[t] = this.#newSlot();
-    process.on('exit', this.#atExit);
+    atExit(this, true);
     await Promise.all(this.#slots.slice(1).map((_, i) => this.#spawn(i + 1, false)));
     if (this.#options.heartbeatIntervalMs > 0) {
       this.#heartbeat = setInterval(() => this.#beat(), this.#options.heartbeatIntervalMs);
@@ -127,7 +115,7 @@ export class ThreadPool {
   /** Terminates every thread; the pool is unusable afterwards. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    process.off('exit', this.#atExit);
+    atExit(this, false);
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
     await Promise.all(
       this.#slots.slice(1).map(async (slot) => {
@@ -234,6 +222,14 @@ export class ThreadPool {
     });
   }
 
+  /** At process exit: lets the native calls under way return before Node terminates the threads (see {@link atExit}). */
+  fenceForExit(): void {
+    const until = Date.now() + this.#options.heartbeatTimeoutMs;
+    for (const slot of this.#slots.slice(1)) {
+      if (slot.worker !== null) closeNativeFenceSync(slot.native, silentSince(slot.blocking, until));
+    }
+  }
+
   #beat(): void {
     for (let thread = 1; thread < this.#slots.length; thread++) {
       const slot = this.#slots[thread]!;
@@ -278,4 +274,23 @@ export class ThreadPool {
 async function terminateFenced(worker: Worker, native: SharedArrayBuffer): Promise<void> {
   await closeNativeFence(native);
   await worker.terminate();
+}
+
+/**
+ * At process exit (`process.exit()`, the end of the event loop, an uncaught error) Node terminates
+ * the workers itself: each running pool first lets their native calls return, for up to its
+ * heartbeat timeout or a longer blocking section under way (see native-calls.ts). Measured here,
+ * `process.exit()` during a worker's USearch searches aborted the process 11 times of 12. One
+ * 'exit' listener serves every pool of the process, however many systems run.
+ */
+const running = new Set<ThreadPool>();
+const fenceAll = (): void => running.forEach((pool) => pool.fenceForExit());
+
+function atExit(pool: ThreadPool, on: boolean): void {
+  if (on) {
+    if (running.size === 0) process.on('exit', fenceAll);
+    running.add(pool);
+  } else if (running.delete(pool) && running.size === 0) {
+    process.off('exit', fenceAll);
+  }
 }

@@ -77,6 +77,19 @@ test('process.exit() during a native call: the process waits for it to return be
   assert.is(child.stdout.trim(), 'returned 1');
 });
 
+test('one exit listener serves every running system, and goes with the last one', async () => {
+  const before = process.listenerCount('exit');
+  const systems = await Promise.all([1, 2, 3].map(() => ActorSystem.start({ threads: 1 })));
+  try {
+    assert.is(process.listenerCount('exit'), before + 1);
+    await systems[0]!.stop();
+    assert.is(process.listenerCount('exit'), before + 1);
+  } finally {
+    await Promise.all(systems.map((system) => system.stop()));
+  }
+  assert.is(process.listenerCount('exit'), before);
+});
+
 test('the fence: nested calls count as one; a closed fence waits for the call under way; off a worker thread calls just run', async () => {
   const buffer = new SharedArrayBuffer(NATIVE_CELL_BYTES);
   const calls = new NativeCalls(buffer);
