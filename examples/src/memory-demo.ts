@@ -22,6 +22,8 @@ const embed = async (text: string): Promise<Float32Array> => (await embedder.emb
 
 const system = await ActorSystem.start({ threads: 2 });
 // The memory's events are on the system's one bus, like every other level's.
+system.events.on('memory-created', (e) => say(`event memory-created: ${e.namespace} (${e.dimensions}-d, ${e.persistent ? 'persistent' : 'in memory'}), owner ${e.owner.path} up in ${e.ms} ms`));
+system.events.on('memory-dropped', (e) => say(`event memory-dropped: ${e.namespace}${e.dataDeleted ? ', its data deleted' : ''}, ${e.ms} ms`));
 system.events.on('memory-recovered', (e) => say(`event memory-recovered: ${e.namespace} from ${e.source}, ${e.live} live, ${e.indexed} of ${e.written} indexed, ${e.ms} ms`));
 system.events.on('memory-snapshot', (e) => say(`event memory-snapshot: ${e.namespace} v${e.version} (${e.trigger}), ${e.covered} entries, ${e.ms} ms`));
 system.events.on('memory-optimized', (e) => say(`event memory-optimized: ${e.namespace} (${e.report.trigger}), ${e.report.entries} entries in ${e.report.groups} group(s), ${e.report.ms} ms`));
@@ -61,6 +63,8 @@ show('search "checkout got slower" after the restart:', await reopened.search(aw
 await reopened.delete(findings[0]!.id);
 const optimized = await reopened.optimize();
 say(`optimize(): ${optimized.entries} entries in ${optimized.groups} group(s), ${optimized.tombstonesDropped} deleted dropped, ${optimized.slotsReclaimed} slot(s) given back, ${optimized.ms} ms`);
+// Done with the board for good: its owner stops, every thread lets go of it, its files go too.
+await memory.drop('swarm.alpha', { deleteData: true });
 await memory.stop();
 await system.stop();
 rmSync(dir, { recursive: true, force: true });

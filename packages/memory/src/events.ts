@@ -1,4 +1,4 @@
-import type { SerializedError } from '@apiary/runtime';
+import type { ActorRef, SerializedError } from '@apiary/runtime';
 import type { OptimizeReport } from './layout.js';
 
 /**
@@ -17,6 +17,28 @@ export type RecoverySource = 'shared-memory' | 'disk';
  */
 declare module '@apiary/runtime' {
   interface ApiaryEventMap {
+    /** `create()` made a namespace and its owner is up (after taking back what its persistence directory held). */
+    'memory-created': {
+      type: 'memory-created';
+      time: number;
+      namespace: string;
+      dimensions: number;
+      /** Whether it is kept in a persistence directory (`VectorMemory.start({ dir })`). */
+      persistent: boolean;
+      /** Its owner actor. */
+      owner: ActorRef;
+      /** From the call to the owner being up. */
+      ms: number;
+    };
+    /** `drop()` is done: the owner stopped, the namespace closed on every thread, its snapshot files gone. */
+    'memory-dropped': {
+      type: 'memory-dropped';
+      time: number;
+      namespace: string;
+      /** Whether its persistence directory was deleted too (`deleteData`). */
+      dataDeleted: boolean;
+      ms: number;
+    };
     /** A namespace's owner published a snapshot of its index: every thread's reader moves to it. */
     'memory-snapshot': {
       type: 'memory-snapshot';

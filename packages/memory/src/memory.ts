@@ -85,13 +85,14 @@ export class VectorMemory {
 
   /**
    * Creates a namespace and starts its owner (restoring it from the persistence directory when there
-   * is one). A name that exists fails with NamespaceExistsError.
+   * is one), then publishes `memory-created`. A name that exists fails with NamespaceExistsError.
    */
   async create(name: string, options: NamespaceOptions): Promise<MemoryNamespace> {
     if (typeof name !== 'string' || !NAMESPACE.test(name)) throw new InvalidArgumentError('name', `must match ${NAMESPACE.source}`);
     if (this.#namespaces.has(name)) throw new NamespaceExistsError(name, 'create it once, then get() it');
     const config = this.#config(name, options);
     this.#namespaces.set(name, null as never); // reserve the name while the owner starts
+    const started = Date.now();
     const creating = (async (): Promise<NamespaceHandle> => {
       try {
         const owner = (await this.#system.spawn(memoryOwner, {
@@ -103,6 +104,10 @@ export class VectorMemory {
         })) as ActorRef<OwnerMessage, unknown>;
         const handle: NamespaceHandle = { config, owner };
         this.#namespaces.set(name, handle);
+        const { events } = this.#system;
+        if (events.wants('memory-created')) {
+          events.publish({ type: 'memory-created', time: Date.now(), namespace: name, dimensions: config.dimensions, persistent: config.persistDir !== null, owner, ms: Date.now() - started });
+        }
         return handle;
       } catch (error) {
         this.#namespaces.delete(name);
@@ -134,14 +139,16 @@ export class VectorMemory {
    * back. Writes not yet answered fail (the owner stopped). The name stays taken until the drop is
    * done. A namespace still being created is dropped once it is (a client the create returns is
    * then closed); an unknown name, or one whose create failed or that another drop took first,
-   * fails with UnknownNamespaceError.
+   * fails with UnknownNamespaceError. Publishes `memory-dropped` once the name is free again.
    */
   async drop(name: string, options: { readonly deleteData?: boolean } = {}): Promise<void> {
     if (options.deleteData !== undefined && typeof options.deleteData !== 'boolean') throw new InvalidArgumentError('deleteData', 'must be a boolean');
     await this.#settling.get(name);
     const handle = this.handle(name);
     this.#namespaces.set(name, null as never); // taken while it stops: a create() now would race its files
+    const started = Date.now();
     const dropping = (async (): Promise<void> => {
+      let dataDeleted = false;
       try {
         await this.#system.stop(handle.owner).catch(() => undefined);
         close(handle);
@@ -149,10 +156,16 @@ export class VectorMemory {
         for (const file of readdirSync(snapshotDir)) {
           if (file.startsWith(`${fileStem}.`)) rmSync(join(snapshotDir, file), { force: true });
         }
-        if (options.deleteData === true && persistDir !== null) rmSync(persistDir, { recursive: true, force: true });
+        if (options.deleteData === true && persistDir !== null) {
+          rmSync(persistDir, { recursive: true, force: true });
+          dataDeleted = true;
+        }
       } finally {
         this.#namespaces.delete(name);
       }
+      // Once the name is free: a listener may create the namespace again at once.
+      const { events } = this.#system;
+      if (events.wants('memory-dropped')) events.publish({ type: 'memory-dropped', time: Date.now(), namespace: name, dataDeleted, ms: Date.now() - started });
     })();
     this.#settle(name, dropping);
     await dropping;

@@ -32,7 +32,12 @@ test('drop(): the namespace closes on every thread, its files go; created again 
     assert.ok(readdirSync(memory.snapshotDir).some((f) => f.startsWith(`${stem}.`)), 'a snapshot file before the drop');
 
     assert.is(await codeOf(memory.drop('no-such')), MemoryErrorCodes.UNKNOWN_NAMESPACE);
+    const lifecycle: string[] = [];
+    system.events.on('memory-created', (e) => lifecycle.push(`created ${e.namespace} ${e.dimensions} ${e.persistent} ${e.owner.path}`));
+    // A listener may create the name again at once: the event comes once the name is free.
+    system.events.on('memory-dropped', (e) => lifecycle.push(`dropped ${e.namespace} ${e.dataDeleted} ${memory.names().includes(e.namespace) ? 'taken' : 'free'}`));
     await memory.drop('dropped');
+    assert.equal(lifecycle, ['dropped dropped false free']);
     assert.equal(memory.names(), ['kept']);
     assert.is(await codeOf(Promise.resolve().then(() => memory.get('dropped'))), MemoryErrorCodes.UNKNOWN_NAMESPACE);
     assert.is(await codeOf(Promise.resolve().then(() => ns.searchNow(row(data, 16, 9)))), MemoryErrorCodes.UNKNOWN_NAMESPACE);
@@ -61,6 +66,14 @@ test('drop(): the namespace closes on every thread, its files go; created again 
     assert.not.ok(existsSync(join(dir, 'dropped')), 'its persistence directory is gone');
     const fresh = await memory.create('dropped', options);
     assert.is((await fresh.stats()).live, 0);
+    assert.equal(lifecycle, [
+      'dropped dropped false free',
+      'created dropped 16 true /memory.dropped',
+      'dropped dropped true free',
+      'created dropped 16 true /memory.dropped',
+    ]);
+    assert.is(await codeOf(memory.drop('no-such')), MemoryErrorCodes.UNKNOWN_NAMESPACE);
+    assert.is(lifecycle.length, 4, 'a failed drop publishes nothing');
     assert.is(await codeOf(memory.drop('dropped', { deleteData: 'yes' as unknown as boolean })), 'APIARY_ERR_INVALID_ARGUMENT');
   } finally {
     await memory.stop();
