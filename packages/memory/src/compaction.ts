@@ -82,9 +82,11 @@ export function moveBoundMs(slots: number, dimensions: number, recordBytes: numb
  * namespace has it, must checkpoint next: the write log's slot numbers are the old ones. Returns how
  * long readers were held off (ms).
  *
- * The move is one synchronous turn (~1 s for the 4 GiB of a full 384-d namespace), declared as a
- * blocking section: a thread killed for missed heartbeats in the middle of it would leave the slots
- * half moved, which no owner can recover from (see recovery.ts).
+ * The move is one synchronous turn (~1 s for the 4 GiB of a full 384-d namespace). A thread
+ * terminated in the middle of it would leave the slots half moved, which no owner can recover from
+ * (see recovery.ts). So it is a declared blocking section (no heartbeat kill within its bound), and
+ * it runs inside the thread's native fence (`ctx.nativeCall`): the runtime terminates the thread,
+ * for a crash drill, a missed heartbeat or a stop, only once the move is over.
  */
 export function publishCompacted(state: OwnerState, index: FencedIndex, numbering: SlotRenumbering): number {
   const { writer } = state;
@@ -94,7 +96,7 @@ export function publishCompacted(state: OwnerState, index: FencedIndex, numberin
   saveSnapshot(state, index, previous + 1); // may fail: then nothing has changed
   const covered = numbering.keyOf(state.indexed); // the first slot not in the index (indexed >= upTo)
   const maxMs = moveBoundMs(committed, state.config.dimensions, Atomics.load(writer.header, H.RECORD_BYTES));
-  const pauseMs = state.ctx.blocking(() => {
+  const pauseMs = state.ctx.blocking(() => state.ctx.nativeCall(() => {
     const paused = performance.now();
     Atomics.add(writer.header, H.LAYOUT_SEQ, 1); // odd: readers wait
     try {
@@ -110,7 +112,7 @@ export function publishCompacted(state: OwnerState, index: FencedIndex, numberin
     const ms = performance.now() - paused;
     for (const [id, slot] of state.ids) state.ids.set(id, numbering.keyOf(slot));
     return ms;
-  }, { maxMs });
+  }), { maxMs });
   state.index = index;
   state.indexed = covered;
   announceSnapshot(state, previous, started, 'optimized');

@@ -60,6 +60,7 @@ test('the move and the renumbering run inside one blocking section, bounded abov
     const move = writer.moveSlots.bind(writer);
     writer.moveSlots = (committed, newSlot) => {
       assert.ok(ctx.inside, 'the slots moved inside the section');
+      assert.ok(ctx.insideNative, 'and inside the native fence: no termination cuts the move');
       seqInside.push(Atomics.load(writer.header, H.LAYOUT_SEQ));
       move(committed, newSlot);
     };

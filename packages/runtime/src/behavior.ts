@@ -96,7 +96,8 @@ export interface ActorContext<M = unknown> {
    * Runs a synchronous call into a native addon (a USearch search, say) and returns its result. The
    * runtime never terminates a thread in the middle of one (a crash drill, a missed heartbeat,
    * `stop()`): it waits for the call to return and lets no new one start. Terminated mid-call, an
-   * addon built with C++ exceptions aborts the whole process. Costs a few atomic operations; a long
+   * addon built with C++ exceptions aborts the whole process. The same fence serves a synchronous
+   * write to shared memory that must not be left half done. Costs a few atomic operations; a long
    * call still needs `blocking` for the heartbeat. Throws InvalidArgumentError if `fn` is no function.
    */
   nativeCall<T>(fn: () => T): T;
