@@ -69,8 +69,7 @@ export class FencedIndex {
 
   /** Saves the index to `path`, in a blocking section bounded by an over-estimate of the file. */
   save(path: string): void {
-    const maxMs = ioBoundMs(this.size() * this.#savedBytesPerEntry);
-    this.#ctx.blocking(() => this.#ctx.nativeCall(() => this.#index.save(path)), { maxMs });
+    this.#fileCall(() => this.#index.save(path), this.size() * this.#savedBytesPerEntry);
   }
 
   /**
@@ -79,11 +78,16 @@ export class FencedIndex {
    * searches.
    */
   view(path: string): void {
-    this.#ctx.blocking(() => this.#ctx.nativeCall(() => this.#index.view(path)), { maxMs: ioBoundMs(statSync(path).size) });
+    this.#fileCall(() => this.#index.view(path), statSync(path).size);
   }
 
   /** Loads the file at `path` into the index, in a blocking section. */
   load(path: string): void {
-    this.#ctx.blocking(() => this.#ctx.nativeCall(() => this.#index.load(path)), { maxMs: ioBoundMs(statSync(path).size) });
+    this.#fileCall(() => this.#index.load(path), statSync(path).size);
+  }
+
+  /** A native call that moves a file of `bytes` to or from disk: fenced, in a section bounded for them. */
+  #fileCall(fn: () => void, bytes: number): void {
+    this.#ctx.blocking(() => this.#ctx.nativeCall(fn), { maxMs: ioBoundMs(bytes) });
   }
 }
